@@ -1,0 +1,74 @@
+"""The ``lexiscope`` command line: ``lexiscope`` alone opens the window; subcommands run headless."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+
+from app import __version__
+
+# Each module in app.commands exposes ``register(subparsers)`` and sets ``func`` on its parser.
+# Listed here (not discovered) so start-up imports nothing it does not need.
+COMMAND_MODULES = ("index", "search", "export", "status", "models", "eval")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser, with every subcommand registered."""
+    parser = argparse.ArgumentParser(prog="lexiscope", description="Search your folders by meaning.")
+    parser.add_argument("--version", action="version", version=f"lexiscope {__version__}")
+    parser.add_argument("--demo", action="store_true", help="open the window on the bundled sample collection")
+    parser.add_argument("--screenshot", metavar="PATH", help="render the window to a PNG and exit")
+    parser.add_argument("--query", metavar="Q", help="with --screenshot: run this query first")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(f"app.commands.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"app.commands.{name}":
+                raise
+            continue  # command not built yet
+        module.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point for ``lexiscope``."""
+    os.environ.setdefault("LANCEDB_LOG", "error")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        return gui_main(args)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("\nInterrupted. The index is left consistent; run the same command again to finish.", file=sys.stderr)
+        return 130
+    except UserError as exc:
+        print(f"lexiscope: {exc}", file=sys.stderr)
+        return 2
+
+
+def gui_main(args: argparse.Namespace | None = None) -> int:
+    """Open the desktop window (imports Qt only here)."""
+    if args is None:
+        args = build_parser().parse_args([])
+    try:
+        from app.ui.main import run_gui
+    except ImportError as exc:
+        if "app.ui" not in str(exc):
+            raise
+        from app.commands.search import interactive
+
+        print("The desktop window is not available in this build; opening the interactive search.")
+        return interactive(demo=args.demo)
+    return run_gui(demo=args.demo, screenshot=args.screenshot, query=args.query)
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad argument, missing model, newer index); printed without a traceback."""
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Subcommands of the ``lexiscope`` CLI; each module has ``register(subparsers)``."""

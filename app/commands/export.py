@@ -1,0 +1,28 @@
+"""``lexiscope export QUERY -o FILE``: save a result list with provenance."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.commands.search import add_search_args
+
+
+def register(sub) -> None:
+    """Add the ``export`` subcommand."""
+    p = sub.add_parser("export", help="export search results to CSV, JSONL, Markdown or HTML")
+    add_search_args(p)
+    p.add_argument("--format", choices=["csv", "jsonl", "md", "html"], help="default: from the file extension")
+    p.add_argument("-o", "--output", required=True, metavar="FILE")
+    p.set_defaults(func=run, k=100)
+
+
+def run(args) -> int:
+    """Search, then write the export."""
+    from app import export
+    from app.commands.search import do_search
+
+    response = do_search(args)
+    fmt = export.format_for(Path(args.output), args.format)
+    path = export.write(response, fmt, Path(args.output))
+    print(f"Wrote {len(response.results)} results to {path} ({fmt}).")
+    return 0

@@ -1,0 +1,60 @@
+"""``lexiscope index PATH...``: add folders to the index, incrementally."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from app.config import Settings
+
+
+def register(sub) -> None:
+    """Add the ``index`` subcommand."""
+    p = sub.add_parser("index", help="index folders (or files); re-running only touches what changed")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--json", action="store_true", help="print the run report as JSON")
+    p.add_argument("--lexical-only", action="store_true", help="skip the models (words only; fastest)")
+    p.set_defaults(func=run)
+
+
+def run(args) -> int:
+    """Index the given paths with a tqdm progress bar."""
+    from tqdm import tqdm
+
+    from app.cli import UserError
+    from app.index_run import index_paths
+
+    settings = Settings.load()
+    bar = tqdm(total=0, unit="file", disable=args.json or not sys.stderr.isatty(), dynamic_ncols=True)
+    last_phase = ""
+
+    def on_progress(p) -> None:
+        nonlocal last_phase
+        if p.phase != last_phase:
+            bar.set_description(p.phase)
+            last_phase = p.phase
+        if p.total and bar.total != p.total:
+            bar.total = p.total
+        bar.n = p.done
+        bar.set_postfix(indexed=p.indexed, skipped=p.skipped, failed=p.failed, refresh=False)
+        bar.refresh()
+
+    try:
+        report = index_paths(args.paths, settings, on_progress=on_progress, use_models=not args.lexical_only)
+    except FileNotFoundError as exc:
+        raise UserError(str(exc)) from exc
+    finally:
+        bar.close()
+    if args.json:
+        print(json.dumps(report.__dict__, indent=2, default=str))
+        return 0
+    print(
+        f"{report.seen} files seen in {report.seconds:.1f}s: {report.indexed} indexed, {report.unchanged} unchanged, "
+        f"{report.skipped} skipped, {report.failed} failed, {report.renamed} renamed, "
+        f"{report.duplicates} duplicates, {report.removed} removed."
+    )
+    for note in getattr(report, "notes", []):
+        print(f"note: {note}")
+    if report.skipped or report.failed:
+        print("Run `lexiscope status` to see every skipped or failed file and why.")
+    return 0

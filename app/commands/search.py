@@ -1,0 +1,113 @@
+"""``lexiscope search QUERY``: search the index; also the interactive prompt."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from app.config import Settings
+
+
+def add_search_args(p) -> None:
+    """Arguments shared by ``search`` and ``export``."""
+    p.add_argument("query", metavar="QUERY")
+    p.add_argument("--k", type=int, default=10, help="how many documents (default 10)")
+    p.add_argument("--kind", action="append", choices=["text", "image", "news"], help="only this kind (repeatable)")
+    p.add_argument("--folder", help="only documents under this folder")
+    p.add_argument("--after", metavar="DATE", help="on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)")
+    p.add_argument("--before", metavar="DATE", help="on or before this date")
+    p.add_argument("--mode", default="auto", choices=["auto", "lexical", "dense", "sparse", "hybrid"],
+                   help="which retrieval to use (auto: everything the index supports)")
+    p.add_argument("--mask-entities", action="store_true", help="mask names of people, places and organisations (find parallels)")
+    p.add_argument("--explain", action="store_true", help="say why each result matched")
+
+
+def register(sub) -> None:
+    """Add the ``search`` subcommand."""
+    p = sub.add_parser("search", help="search the index")
+    add_search_args(p)
+    p.add_argument("--json", action="store_true", help="print the documented JSON object (docs/json.md)")
+    p.set_defaults(func=run)
+
+
+def do_search(args):
+    """Run the search the arguments describe; returns the SearchResponse."""
+    import os
+
+    from app.cli import UserError
+    from app.search.types import Filters, normalise_date
+    from app.session import make_searcher, open_store
+
+    try:
+        normalise_date(args.after), normalise_date(args.before)
+    except ValueError as exc:
+        raise UserError(str(exc)) from exc
+    folder = os.path.abspath(args.folder) if args.folder else None
+    filters = Filters(kinds=tuple(args.kind or ()), folder=folder, after=args.after, before=args.before)
+    store = open_store()
+    searcher = make_searcher(store, Settings.load())
+    return searcher.search(args.query, k=args.k, filters=filters, mode=args.mode,
+                           mask_entities=args.mask_entities, explain=args.explain)
+
+
+def run(args) -> int:
+    """Print results as text or JSON."""
+    response = do_search(args)
+    if args.json:
+        print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
+        return 0
+    print_results(response)
+    return 0
+
+
+def _mark(snippet: str, spans, tty: bool) -> str:
+    on, off = ("\033[1;33m", "\033[0m") if tty else ("«", "»")
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        out += [snippet[pos:s], on, snippet[s:e], off]
+        pos = e
+    return "".join(out + [snippet[pos:]])
+
+
+def print_results(response) -> None:
+    """Human-readable results: rank, score, title, path, snippet with matched terms marked."""
+    tty = sys.stdout.isatty()
+    if response.masked_query:
+        print(f"searched (entities masked): {response.masked_query}")
+    for note in response.notes:
+        print(f"note: {note}")
+    if not response.results:
+        print("No results.")
+    for r in response.results:
+        date = f"  {r.date}" if r.date else ""
+        print(f"{r.rank:>2}. [{r.kind}] {r.title}{date}  (score {r.score:.3f})")
+        print(f"    {r.path}")
+        if r.snippet:
+            print(f"    {_mark(r.snippet, r.highlights, tty)}")
+        if r.explanation and r.explanation.get("terms"):
+            print("    why: " + ", ".join(f"{t['term']} {t['contribution']:.2f}" for t in r.explanation["terms"][:6]))
+
+
+def interactive(demo: bool = False) -> int:
+    """A simple prompt: index the sample collection (with --demo) and search until an empty line."""
+    import argparse
+
+    from app.index_run import index_paths
+    from app.resources import sample_collection
+
+    settings = Settings.load()
+    if demo:
+        report = index_paths([sample_collection()], settings)
+        print(f"Sample collection: {report.indexed} new, {report.unchanged} unchanged.")
+    print("Type a query and press Enter (empty line to quit).")
+    while True:
+        try:
+            query = input("search> ").strip()
+        except EOFError:
+            break
+        if not query:
+            break
+        ns = argparse.Namespace(query=query, k=10, kind=None, folder=None, after=None, before=None,
+                                mode="auto", mask_entities=False, explain=False)
+        print_results(do_search(ns))
+    return 0

@@ -1,0 +1,51 @@
+"""``lexiscope status``: what is indexed, and every skipped or failed file with its reason."""
+
+from __future__ import annotations
+
+import json
+
+
+def register(sub) -> None:
+    """Add the ``status`` subcommand."""
+    p = sub.add_parser("status", help="counts per kind, and every skipped or failed file with its reason")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=run)
+
+
+def gather() -> dict:
+    """The status as a dict (also the ``--json`` schema)."""
+    from app.config import data_root
+    from app.session import open_store
+
+    store = open_store()
+    counts = store.counts()
+    problems = store.document_rows(["path", "state", "reason"], where="state != 'indexed'")
+    problems.sort(key=lambda r: (r["state"], r["path"]))
+    roots = sorted({r["root"] for r in store.document_rows(["root"])})
+    return {
+        "data_root": str(data_root()),
+        "documents": counts["documents"],
+        "passages": counts["passages"],
+        "by_state": counts["by_state"],
+        "by_kind": counts["by_kind"],
+        "folders": roots,
+        "models": {"vectors": [c.__dict__ for c in store.vector_columns()], "vocab": store.vocab_model()},
+        "problems": problems,
+    }
+
+
+def run(args) -> int:
+    """Print the status."""
+    info = gather()
+    if args.json:
+        print(json.dumps(info, ensure_ascii=False, indent=2))
+        return 0
+    print(f"Index: {info['data_root']}")
+    print(f"Folders: {', '.join(info['folders']) or '(none yet: lexiscope index PATH)'}")
+    kinds = ", ".join(f"{n} {k}" for k, n in sorted(info["by_kind"].items())) or "nothing"
+    print(f"Indexed: {kinds} ({info['passages']} passages)")
+    states = info["by_state"]
+    print(f"Skipped: {states.get('skipped', 0)}   Failed: {states.get('failed', 0)}")
+    for r in info["problems"]:
+        print(f"  {r['state']:<8} {r['path']}\n           {r['reason']}")
+    return 0

@@ -1,0 +1,54 @@
+"""A self-contained HTML report of a result list: thumbnails inlined, snippets marked, no scripts."""
+
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+from app.export import escape
+
+_STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}
+table.prov td{padding:0 1em 0 0;color:#555;font-size:13px}
+.hit{display:flex;gap:14px;border-top:1px solid #ddd;padding:12px 0}
+.hit img{width:96px;height:96px;object-fit:cover;border-radius:4px}
+.meta{color:#666;font-size:13px} mark{background:#fff0a0} .terms{color:#246;font-size:13px}
+"""
+
+
+def _thumb(path: str) -> str:
+    if not path or not Path(path).exists():
+        return ""
+    data = base64.b64encode(Path(path).read_bytes()).decode()
+    return f'<img alt="" src="data:image/jpeg;base64,{data}">'
+
+
+def _marked(snippet: str, spans) -> str:
+    out, pos = [], 0
+    for s, e in sorted(spans):
+        out += [escape(snippet[pos:s]), "<mark>", escape(snippet[s:e]), "</mark>"]
+        pos = e
+    out.append(escape(snippet[pos:]))
+    return "".join(out)
+
+
+def render_html(response, prov: dict, row_of) -> str:
+    """The HTML report text; every value from files is escaped."""
+    parts = [
+        "<!doctype html><meta charset='utf-8'>",
+        f"<title>Lexiscope: {escape(response.query)}</title><style>{_STYLE}</style>",
+        f"<h1>Results for “{escape(response.query)}”</h1><table class='prov'>",
+    ]
+    for k, v in prov.items():
+        parts.append(f"<tr><td>{escape(k)}</td><td>{escape(json.dumps(v) if isinstance(v, dict) else str(v))}</td></tr>")
+    parts.append("</table>")
+    for r in response.results:
+        row = row_of(r)
+        terms = f"<div class='terms'>why: {escape(row['terms'])}</div>" if row["terms"] else ""
+        parts.append(
+            f"<div class='hit'>{_thumb(r.thumb)}<div><b>{r.rank}. {escape(r.title)}</b>"
+            f"<div class='meta'>{escape(r.kind)} · {escape(r.date or '')} · score {r.score:.4f} · "
+            f"{escape(r.path)}</div><div>{_marked(r.snippet, r.highlights)}</div>{terms}</div></div>"
+        )
+    return "\n".join(parts) + "\n"

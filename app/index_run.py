@@ -1,0 +1,53 @@
+"""One indexing run with the configured models, as used by the CLI, the GUI and eval."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from app.config import Settings, data_root
+from app.pipeline import IndexReport, Progress, run_index
+from app.store import Store
+
+
+def index_paths(
+    paths: list[str | Path],
+    settings: Settings,
+    *,
+    root: Path | None = None,
+    on_progress: Callable[[Progress], None] | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+    use_models: bool = True,
+    embedder=None,
+) -> IndexReport:
+    """Index ``paths`` into the store under ``root`` (default: the data root), holding the writer lock."""
+    missing = [str(p) for p in paths if not Path(p).exists()]
+    if missing:
+        raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
+    root = root or data_root()
+    notes: list[str] = []
+    if embedder is None and use_models:
+        from app.session import make_embedder
+
+        embedder = make_embedder(settings, root)
+        notes = list(getattr(embedder, "notes", []))
+    store = Store(root)
+    with store.lock():
+        if embedder is not None and store.needs_rebuild(embedder.vector_columns(), embedder.vocab_model):
+            if store.passages.count_rows():
+                notes.append("the models changed since this index was built: re-embedding every file")
+            store.rebuild_passages(embedder.vector_columns(), embedder.vocab_model)
+        gen = run_index(
+            store, paths, embedder=embedder, passage_chars=settings.passage_chars,
+            max_bytes=int(settings.max_file_mb * 1e6), should_stop=should_stop,
+        )
+        while True:
+            try:
+                progress = next(gen)
+            except StopIteration as stop:
+                report = stop.value
+                break
+            if on_progress:
+                on_progress(progress)
+    report.notes = notes
+    return report

@@ -1,0 +1,149 @@
+"""The searcher: run the retrieval components, fuse them, group passages into documents."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+from app.search.snippets import make_snippet, match_spans, query_stems
+from app.search.types import Filters, Result, SearchResponse
+from app.store import Store
+
+# Passages fetched per component for each result wanted: documents have several passages, and fusion
+# needs some depth below the cut to reorder well.
+DEPTH_PER_RESULT = 8
+MIN_DEPTH = 100
+
+PASSAGE_COLUMNS = ["passage_id", "doc_id", "path", "folder", "kind", "title", "date", "start", "end", "text"]
+
+
+@dataclass
+class Candidate:
+    """A passage with its per-component scores and ranks (1-based), before grouping."""
+
+    row: dict
+    scores: dict = field(default_factory=dict)
+    ranks: dict = field(default_factory=dict)
+
+
+def bm25(store: Store, query: str, where: str | None, depth: int) -> list[tuple[dict, float]]:
+    """Passages by LanceDB's native BM25 full-text search; a quoted query is a phrase."""
+    from lancedb.query import MatchQuery, PhraseQuery
+
+    text = query.strip()
+    if not text or store.passages.count_rows() == 0:
+        return []
+    if len(text) > 2 and text[0] == text[-1] == '"':
+        q = PhraseQuery(text[1:-1], "text")
+    else:
+        q = MatchQuery(text, "text")
+    search = store.passages.search(q, query_type="fts").select(PASSAGE_COLUMNS)
+    if where:
+        search = search.where(where, prefilter=True)
+    rows = search.limit(depth).to_list()
+    return [(r, float(r.pop("_score"))) for r in rows]
+
+
+class Searcher:
+    """Searches one store. ``retrievers`` add components (dense, sparse) beside BM25."""
+
+    def __init__(self, store: Store, retrievers: list | None = None):
+        self.store = store
+        self.retrievers = retrievers or []
+        self._doc_cache: dict[str, dict] = {}
+
+    def search(self, query: str, *, k: int = 10, filters: Filters | None = None, **options) -> SearchResponse:
+        """Search for ``query``; returns the top ``k`` documents with snippets."""
+        filters = filters or Filters()
+        where = filters.where()
+        depth = max(MIN_DEPTH, k * DEPTH_PER_RESULT)
+        notes: list[str] = []
+        components: dict[str, list[tuple[dict, float]]] = {}
+        if query.strip() and options.get("lexical", True):
+            components["bm25"] = bm25(self.store, query, where, depth)
+        searched = query
+        for retriever in self.retrievers:
+            name, hits, extra = retriever.retrieve(self.store, query, where, depth, options)
+            if hits is not None:
+                components[name] = hits
+            searched = extra.get("searched_query", searched)
+            notes.extend(extra.get("notes", []))
+        fused = fuse(components)
+        results = self._group(fused, k, query)
+        mode = "+".join(sorted(components)) or "none"
+        response = SearchResponse(query=query, filters=filters, results=results, mode=mode, notes=notes)
+        if searched != query:
+            response.masked_query = searched
+        return response
+
+    def _group(self, fused: list[Candidate], k: int, query: str) -> list[Result]:
+        """Keep each document's best passage, in fused order, up to ``k`` documents."""
+        stems = query_stems(query)
+        seen: set[str] = set()
+        results: list[Result] = []
+        for cand in fused:
+            row = cand.row
+            if row["doc_id"] in seen:
+                continue
+            seen.add(row["doc_id"])
+            doc = self._doc(row["doc_id"])
+            text = row.get("text") or ""
+            spans = match_spans(text, stems)
+            snippet, highlights = make_snippet(text, spans)
+            results.append(
+                Result(
+                    rank=len(results) + 1,
+                    score=cand.scores["fused"],
+                    doc_id=row["doc_id"],
+                    path=row["path"],
+                    kind=row["kind"],
+                    title=row["title"],
+                    date=row["date"],
+                    snippet=snippet,
+                    highlights=highlights,
+                    passage_id=row["passage_id"],
+                    passage_start=row["start"],
+                    passage_end=row["end"],
+                    passage_text=text,
+                    scores=dict(cand.scores),
+                    folder=row["folder"],
+                    thumb=doc.get("thumb", ""),
+                    meta=doc.get("meta", {}),
+                )
+            )
+            if len(results) >= k:
+                break
+        return results
+
+    def _doc(self, doc_id: str) -> dict:
+        if doc_id not in self._doc_cache:
+            rows = self.store.document_rows(["doc_id", "thumb", "meta"], where=f"doc_id = '{doc_id}'")
+            doc = rows[0] if rows else {}
+            doc["meta"] = json.loads(doc.get("meta") or "{}")
+            self._doc_cache[doc_id] = doc
+        return self._doc_cache[doc_id]
+
+
+# Reciprocal rank fusion constant (Cormack et al. 2009); fusion weights are set from measurements in
+# app.search.fusion once dense and sparse components exist.
+RRF_K = 60
+
+
+def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, float] | None = None) -> list[Candidate]:
+    """Fuse ranked passage lists by weighted reciprocal rank; one component passes through unchanged."""
+    by_id: dict[str, Candidate] = {}
+    for name, hits in components.items():
+        for rank, (row, score) in enumerate(hits, start=1):
+            cand = by_id.setdefault(row["passage_id"], Candidate(row))
+            cand.scores[name] = score
+            cand.ranks[name] = rank
+    names = list(components)
+    for cand in by_id.values():
+        for name in ("dense", "sparse", "bm25"):
+            cand.scores.setdefault(name, None)
+        if len(names) == 1:
+            cand.scores["fused"] = cand.scores[names[0]]
+        else:
+            w = weights or {}
+            cand.scores["fused"] = sum(w.get(n, 1.0) / (RRF_K + r) for n, r in cand.ranks.items())
+    return sorted(by_id.values(), key=lambda c: -c.scores["fused"])

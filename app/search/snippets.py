@@ -1,0 +1,80 @@
+"""Snippets: the part of a passage that shows why it matched, with the matched words marked."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Words that never deserve a highlight on their own.
+_STOP = frozenset(
+    "a an and are as at be but by for from has have in is it its of on or that the this to was were will with".split()
+)
+
+
+@lru_cache(maxsize=1)
+def _stemmer():
+    import snowballstemmer
+
+    return snowballstemmer.stemmer("english")
+
+
+def query_stems(query: str) -> set[str]:
+    """Stems of the meaningful words of a query (what BM25 matched on)."""
+    words = [w.lower() for w in _WORD.findall(query)]
+    return set(_stemmer().stemWords([w for w in words if w not in _STOP]))
+
+
+def match_spans(text: str, stems: set[str]) -> list[tuple[int, int]]:
+    """Character spans of words in ``text`` whose stem is one of ``stems``."""
+    if not stems:
+        return []
+    found = [(m.start(), m.end(), m.group().lower()) for m in _WORD.finditer(text)]
+    stemmed = _stemmer().stemWords([w for _, _, w in found])
+    return [(s, e) for (s, e, _), st in zip(found, stemmed) if st in stems]
+
+
+def make_snippet(text: str, spans: list[tuple[int, int]], width: int = 240) -> tuple[str, list[tuple[int, int]]]:
+    """A window of about ``width`` characters around the densest cluster of ``spans``.
+
+    Returns the snippet (whitespace folded, ellipses where cut) and the spans shifted into it.
+    """
+    if not spans:
+        start, end = 0, min(len(text), width)
+    else:
+        # Pick the window start that covers the most matches.
+        best, best_n = spans[0][0], 0
+        for s, _ in spans:
+            n = sum(1 for a, b in spans if s <= a and b <= s + width)
+            if n > best_n:
+                best, best_n = s, n
+        start = max(0, best - width // 4)
+        end = min(len(text), start + width)
+        # Don't cut words in half.
+        while start > 0 and not text[start - 1].isspace() and best - start < width // 2:
+            start -= 1
+        while end < len(text) and not text[end].isspace() and end - start < width + 20:
+            end += 1
+    out, mapped, pos = [], [], 0
+    prefix = "…" if start > 0 else ""
+    # Fold whitespace while keeping span offsets right: rebuild char by char.
+    index_map = {}
+    last_space = False
+    for i in range(start, end):
+        ch = text[i]
+        if ch.isspace():
+            if last_space:
+                continue
+            ch, last_space = " ", True
+        else:
+            last_space = False
+        index_map[i] = len(prefix) + pos
+        out.append(ch)
+        pos += 1
+    snippet = prefix + "".join(out).strip() + ("…" if end < len(text) else "")
+    lead = len(prefix + "".join(out)) - len(prefix + "".join(out).lstrip()) if not prefix else 0
+    for s, e in spans:
+        if s >= start and e <= end and s in index_map and (e - 1) in index_map:
+            mapped.append((index_map[s] - lead, index_map[e - 1] + 1 - lead))
+    return snippet, mapped

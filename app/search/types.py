@@ -1,0 +1,126 @@
+"""Search inputs and outputs, shared by the CLI, the GUI and exports."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field
+
+from app.store import _sql_str
+
+_DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
+
+
+def normalise_date(value: str | None, *, end: bool = False) -> str | None:
+    """Accept YYYY, YYYY-MM or YYYY-MM-DD; return a full ISO day (the last day for ``end``)."""
+    if not value:
+        return None
+    value = value.strip()
+    if not _DATE.match(value):
+        raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
+    parts = value.split("-")
+    if len(parts) == 1:
+        return f"{value}-12-31" if end else f"{value}-01-01"
+    if len(parts) == 2:
+        return f"{value}-31" if end else f"{value}-01"  # string comparison: -31 bounds every month
+    return value
+
+
+@dataclass
+class Filters:
+    """Restrictions on what a search may return. Dates are inclusive ISO days."""
+
+    kinds: tuple[str, ...] = ()
+    folder: str | None = None
+    after: str | None = None
+    before: str | None = None
+    extra: dict = field(default_factory=dict)  # later facets (newspaper, place, entity)
+
+    def where(self) -> str | None:
+        """The LanceDB SQL filter for these restrictions, or None."""
+        parts = []
+        if self.kinds:
+            parts.append("kind IN (" + ", ".join(_sql_str(k) for k in self.kinds) + ")")
+        if self.folder:
+            folder = self.folder.rstrip("/\\")
+            parts.append(f"(folder = {_sql_str(folder)} OR starts_with(folder, {_sql_str(folder + '/')}))")
+        if self.after:
+            parts.append(f"date >= {_sql_str(normalise_date(self.after))}")
+        if self.before:
+            parts.append(f"date <= {_sql_str(normalise_date(self.before, end=True))}")
+        return " AND ".join(parts) or None
+
+    def as_dict(self) -> dict:
+        """JSON-friendly form, for provenance."""
+        return {k: v for k, v in asdict(self).items() if v not in ((), None, {})}
+
+
+@dataclass
+class Result:
+    """One document in a result list (its best passage stands for it)."""
+
+    rank: int
+    score: float
+    doc_id: str
+    path: str
+    kind: str
+    title: str
+    date: str
+    snippet: str
+    highlights: list[tuple[int, int]]  # spans in ``snippet``
+    passage_id: str
+    passage_start: int  # offsets of the best passage in the document text
+    passage_end: int
+    passage_text: str = ""
+    scores: dict = field(default_factory=dict)  # {dense, sparse, bm25, fused}; None where not run
+    folder: str = ""
+    thumb: str = ""
+    meta: dict = field(default_factory=dict)
+    explanation: dict | None = None
+
+    def to_json(self, *, full: bool = False) -> dict:
+        """The stable JSON shape of a result (see docs/json.md)."""
+        out = {
+            "rank": self.rank,
+            "score": round(self.score, 6),
+            "path": self.path,
+            "kind": self.kind,
+            "title": self.title,
+            "date": self.date or None,
+            "snippet": self.snippet,
+            "highlights": [list(h) for h in self.highlights],
+            "passage": {"id": self.passage_id, "start": self.passage_start, "end": self.passage_end},
+            "scores": {k: (None if v is None else round(v, 6)) for k, v in self.scores.items()},
+            "folder": self.folder,
+            "thumbnail": self.thumb or None,
+        }
+        for key in ("newspaper", "place", "printings", "entities"):
+            if key in self.meta:
+                out[key] = self.meta[key]
+        if full:
+            out["passage_text"] = self.passage_text
+        if self.explanation is not None:
+            out["explanation"] = self.explanation
+        return out
+
+
+@dataclass
+class SearchResponse:
+    """A whole search: what was asked, what was searched, and the ranked results."""
+
+    query: str
+    filters: Filters
+    results: list[Result]
+    mode: str = "lexical"
+    masked_query: str | None = None
+    notes: list[str] = field(default_factory=list)  # e.g. "image model missing: images matched by name"
+
+    def to_json(self) -> dict:
+        """The stable ``--json`` object: the query as searched and a ``results`` list."""
+        return {
+            "query": self.query,
+            "masked_query": self.masked_query,
+            "mode": self.mode,
+            "filters": self.filters.as_dict(),
+            "notes": self.notes,
+            "results": [r.to_json() for r in self.results],
+        }
