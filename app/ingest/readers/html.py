@@ -1,0 +1,77 @@
+"""HTML reader: visible text only, paragraph breaks kept as newlines."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from selectolax.lexbor import LexborHTMLParser
+
+from app.ingest.model import Extracted
+from app.ingest.readers.common import check_size, decode_text, first_line, require_text, shorten
+
+EXTENSIONS = (".html", ".htm", ".xhtml")
+
+_INVISIBLE = ["script", "style", "noscript", "template", "head", "svg", "iframe", "object"]
+# Elements that start a new line of text when rendered; everything else is inline.
+_BLOCKS = frozenset(
+    """address article aside blockquote body br caption dd details dialog div dl dt fieldset
+    figcaption figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section
+    summary table tbody td tfoot th thead tr ul""".split()
+)
+_PARAGRAPHS = frozenset("p div section article blockquote h1 h2 h3 h4 h5 h6 table ul ol dl pre".split())
+_SPACES = re.compile(r"[ \t\r\f\v\n]+")
+_BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
+
+
+def read_html(path: Path, *, max_bytes: int) -> Extracted:
+    """Read an HTML page: title from <title>, text without scripts, styles or templates."""
+    check_size(path, max_bytes)
+    markup, encoding = decode_text(path.read_bytes())
+    tree = LexborHTMLParser(markup)
+    title_node = tree.css_first("title")
+    title = shorten(title_node.text()) if title_node is not None else ""
+    tree.strip_tags(_INVISIBLE)
+    text = require_text(html_text(tree.body) if tree.body is not None else "")
+    return Extracted(
+        kind="text",
+        title=title or first_line(text) or path.stem,
+        text=text,
+        meta={"encoding": encoding},
+    )
+
+
+def html_text(root) -> str:
+    """Visible text under ``root``: source whitespace collapsed as a browser would, blocks on new lines."""
+    parts: list[str] = []
+    pending = 0  # newlines owed before the next text: 1 between blocks, 2 around paragraphs
+    # An explicit stack instead of recursion: real-world pages can nest deeper than Python's limit.
+    stack = [(root, False)]
+    while stack:
+        node, leaving = stack.pop()
+        if node.is_text_node:
+            chunk = _SPACES.sub(" ", node.text_content or "")
+            if pending and not chunk.strip():
+                continue
+            if pending:
+                parts.append("\n" * pending)
+                chunk = chunk.lstrip()
+                pending = 0
+            parts.append(chunk)
+            continue
+        tag = node.tag
+        if tag not in _BLOCKS:
+            if not leaving:
+                stack.extend((child, False) for child in reversed(list(node.iter(include_text=True))))
+            continue
+        if parts:
+            pending = max(pending, 2 if tag in _PARAGRAPHS else 1)
+        if tag == "pre":
+            # Preformatted text keeps its own line breaks.
+            parts.append("\n" * pending + node.text(deep=True))
+            pending = 2
+        elif not leaving and tag != "br":
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(list(node.iter(include_text=True))))
+    lines = (line.strip() for line in "".join(parts).split("\n"))
+    return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()

@@ -1,0 +1,50 @@
+"""Word reader: .docx paragraphs and table cells, via python-docx."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import docx
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+
+from app.ingest.model import Extracted
+from app.ingest.readers.common import check_size, first_line, require_text, shorten
+
+EXTENSIONS = (".docx",)
+
+
+def read_docx(path: Path, *, max_bytes: int) -> Extracted:
+    """Read a .docx: body paragraphs and table cells in document order; title and date from properties."""
+    check_size(path, max_bytes)
+    document = docx.Document(str(path))
+    lines: list[str] = []
+    _collect(document, lines)
+    text = require_text("\n".join(lines))
+    props = document.core_properties
+    created = props.created
+    return Extracted(
+        kind="text",
+        title=shorten(props.title or "") or first_line(text) or path.stem,
+        text=text,
+        date=created.date().isoformat() if created is not None else None,
+        meta={"author": props.author} if props.author else {},
+    )
+
+
+def _collect(container, lines: list[str]) -> None:
+    """Append the text of every paragraph under ``container`` (a document or a cell), tables included."""
+    for block in container.iter_inner_content():
+        if isinstance(block, Paragraph):
+            if block.text.strip():
+                lines.append(block.text)
+        elif isinstance(block, Table):
+            # A merged cell is returned once per grid column it spans; read it once. The set holds the
+            # XML elements themselves (not their id()s, which lxml recycles once a proxy is freed).
+            seen: set = set()
+            for row in block.rows:
+                for cell in row.cells:
+                    if cell._tc in seen:
+                        continue
+                    seen.add(cell._tc)
+                    _collect(cell, lines)
