@@ -8,6 +8,8 @@ import os
 import sys
 
 from app import __version__
+from app.errors import UserError
+from app.store import IndexTooNew
 
 # Each module in app.commands exposes ``register(subparsers)`` and sets ``func`` on its parser.
 # Listed here (not discovered) so start-up imports nothing it does not need.
@@ -42,12 +44,19 @@ def main(argv: list[str] | None = None) -> int:
         return gui_main(args)
     try:
         return int(args.func(args) or 0)
+    except IndexTooNew as exc:
+        print(f"lexiscope: {exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("\nInterrupted. The index is left consistent; run the same command again to finish.", file=sys.stderr)
         return 130
     except UserError as exc:
         print(f"lexiscope: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        # Output piped into `head` and closed early: not an error worth a traceback.
+        sys.stderr.close()
+        return 0
 
 
 def gui_main(args: argparse.Namespace | None = None) -> int:
@@ -64,10 +73,6 @@ def gui_main(args: argparse.Namespace | None = None) -> int:
         print("The desktop window is not available in this build; opening the interactive search.")
         return interactive(demo=args.demo)
     return run_gui(demo=args.demo, screenshot=args.screenshot, query=args.query)
-
-
-class UserError(Exception):
-    """A problem the user can fix (bad argument, missing model, newer index); printed without a traceback."""
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ def run(args) -> int:
     """Index the given paths with a tqdm progress bar."""
     from tqdm import tqdm
 
-    from app.cli import UserError
+    from app.errors import UserError
     from app.index_run import index_paths
 
     settings = Settings.load()

@@ -34,7 +34,7 @@ def do_search(args):
     """Run the search the arguments describe; returns the SearchResponse."""
     import os
 
-    from app.cli import UserError
+    from app.errors import UserError
     from app.search.types import Filters, normalise_date
     from app.session import make_searcher, open_store
 

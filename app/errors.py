@@ -1,0 +1,5 @@
+"""Errors the user can act on; the CLI prints them without a traceback."""
+
+
+class UserError(Exception):
+    """A problem the user can fix (bad argument, missing model, newer index)."""
