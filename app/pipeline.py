@@ -137,6 +137,7 @@ def _doc_row(item: _Item, store: Store, n_passages: int) -> dict:
     thumb = store.thumbs / f"{item.content_hash}.jpg"
     return {
         "doc_id": item.doc_id,
+        "parent": "",
         "path": str(item.path),
         "root": item.root,
         "folder": str(item.path.parent),
@@ -155,9 +156,10 @@ def _doc_row(item: _Item, store: Store, n_passages: int) -> dict:
     }
 
 
-def _passage_rows(item: _Item, doc: dict, passage_chars: int) -> list[dict]:
-    ex = item.extracted
+def _passage_rows(item: _Item, doc: dict, passage_chars: int, ex: Extracted | None = None) -> list[dict]:
+    ex = ex or item.extracted
     base = {k: doc[k] for k in ("doc_id", "path", "folder", "kind", "title", "date")}
+    base.update(source=str(ex.meta.get("newspaper", "")), place=str(ex.meta.get("place", "")), entities=[])
     if ex.kind == "image":
         # Images are findable by name, folder and camera even with no image model installed.
         words = [doc["title"], item.path.name, item.path.parent.name, str(ex.meta.get("camera", ""))]
@@ -181,6 +183,7 @@ def run_index(
     roots: Iterable[Path | str],
     *,
     embedder: Embedder | None = None,
+    annotators: tuple = (),
     passage_chars: int = 1000,
     max_bytes: int = 200_000_000,
     should_stop: Callable[[], bool] = lambda: False,
@@ -188,6 +191,8 @@ def run_index(
     """Index ``roots`` incrementally into ``store``; yields progress, returns the report.
 
     The caller must hold ``store.lock()`` (one writer). Files under ``roots`` that vanished leave the index.
+    ``annotators`` see each batch's new document and passage rows before embedding (entity recognition
+    and masking live there); a passage's ``_embed_text``, when set, is what the embedder encodes.
     """
     t0 = time.monotonic()
     report = IndexReport()
@@ -200,7 +205,10 @@ def run_index(
             continue
         found.extend((p, str(root)) for p in scan([root]))
         yield Progress("scanning", done=len(found))
-    known = {r["path"]: r for r in store.document_rows(["doc_id", "path", "mtime", "size", "content_hash", "state"])}
+    known = {
+        r["path"]: r
+        for r in store.document_rows(["doc_id", "path", "mtime", "size", "content_hash", "state"], where="parent = ''")
+    }
     seen_paths = {str(p) for p, _ in found}
     root_prefixes = tuple(str(r) + os.sep for r in roots) + tuple(str(r) for r in roots if r.is_file())
     vanished = {p: r for p, r in known.items() if p.startswith(root_prefixes) and p not in seen_paths}
@@ -243,17 +251,17 @@ def run_index(
             for item in batch:
                 progress.done += 1
                 progress.path = str(item.path)
-                rows = _handle_item(item, store, vanished, by_hash, report, passage_chars)
-                if rows is None:
-                    continue
-                doc, prows = rows
-                docs.append(doc)
-                passages.extend(prows)
+                for doc, prows in _handle_item(item, store, vanished, by_hash, report, passage_chars):
+                    docs.append(doc)
+                    passages.extend(prows)
             new = [p for p in passages if not p.get("_copied")]
+            for annotator in annotators:
+                annotator.annotate(docs, new)
             if embedder is not None and new:
                 embedder.embed(new)
             for p in passages:
-                p.pop("_copied", None)
+                for key in [k for k in p if k.startswith("_")]:
+                    del p[key]  # working fields (copied flag, text to embed) are not stored
             store.write_batch(docs, passages)
             progress.indexed, progress.skipped, progress.failed = report.indexed, report.skipped, report.failed
             yield progress
@@ -282,12 +290,15 @@ def run_index(
     return report
 
 
-def _handle_item(item, store, vanished, by_hash, report, passage_chars):
-    """Turn a read item into (document row, passage rows), or None when it was a rename."""
+def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[tuple[dict, list[dict]]]:
+    """Turn a read item into (document row, passage rows) pairs: none for a rename, several for records."""
     if item.state != "indexed":
         setattr(report, item.state, getattr(report, item.state) + 1)
         report.problems.append({"path": str(item.path), "state": item.state, "reason": item.reason})
-        return _doc_row(item, store, 0), []
+        return [(_doc_row(item, store, 0), [])]
+    ex = item.extracted
+    if ex.records is not None:
+        return _records(item, store, report, passage_chars)
     twin = by_hash.get(item.content_hash)
     if twin and twin["path"] in vanished and twin["path"] != str(item.path):
         # Renamed or moved: same content, so keep its passages and vectors, just repoint them.
@@ -297,7 +308,7 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars):
         del vanished[twin["path"]]
         report.renamed += 1
         report.indexed += 1
-        return None
+        return []
     doc = _doc_row(item, store, 0)
     if twin and twin["doc_id"] != item.doc_id:
         # Duplicate content elsewhere: copy its passages (vectors included) instead of re-embedding.
@@ -310,12 +321,36 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars):
             doc["n_passages"] = len(rows)
             report.duplicates += 1
             report.indexed += 1
-            return doc, rows
+            return [(doc, rows)]
     prows = _passage_rows(item, doc, passage_chars)
     doc["n_passages"] = len(prows)
     report.indexed += 1
     by_hash[item.content_hash] = doc
-    return doc, prows
+    return [(doc, prows)]
+
+
+def _records(item, store, report, passage_chars) -> list[tuple[dict, list[dict]]]:
+    """A multi-record file: one container row plus one document per record (path ``file#record``)."""
+    container = _doc_row(item, store, 0)
+    container["kind"] = "collection"
+    out = [(container, [])]
+    for i, rec in enumerate(item.extracted.records):
+        rid = str(rec.meta.get("record_id", i))
+        doc = dict(container)
+        doc.update(
+            doc_id=f"{item.doc_id}/{i}", parent=item.doc_id, path=f"{item.path}#{rid}", kind=rec.kind,
+            title=rec.title or f"{item.path.stem} #{rid}", date=rec.date or container["date"],
+            meta=json.dumps(rec.meta, ensure_ascii=False, default=str), thumb="",
+        )
+        if not rec.text.strip():
+            continue
+        prows = _passage_rows(item, doc, passage_chars, ex=rec)
+        doc["n_passages"] = len(prows)
+        out.append((doc, prows))
+    container["n_passages"] = 0
+    container["meta"] = json.dumps({**json.loads(container["meta"]), "records": len(out) - 1})
+    report.indexed += 1
+    return out
 
 
 def forget_root(store: Store, root: Path | str) -> int:

@@ -25,6 +25,8 @@ SCHEMA_VERSION = 1
 DOC_SCHEMA = pa.schema(
     [
         pa.field("doc_id", pa.string()),
+        # Records inside a multi-record file are documents of their own whose parent is the file's row.
+        pa.field("parent", pa.string()),
         pa.field("path", pa.string()),
         pa.field("root", pa.string()),
         pa.field("folder", pa.string()),
@@ -55,6 +57,10 @@ PASSAGE_BASE = [
     pa.field("start", pa.int32()),
     pa.field("end", pa.int32()),
     pa.field("text", pa.string()),
+    # News facets, copied from the document so filters run inside the vector/FTS search.
+    pa.field("source", pa.string()),
+    pa.field("place", pa.string()),
+    pa.field("entities", pa.list_(pa.string())),  # "PER:Woodrow Wilson", "LOC:Mexico", ...
     # LanceDB has no sparse vector type (lancedb #1032/#1930): top-k (token id, weight) pairs.
     pa.field("sparse_ids", pa.list_(pa.int32())),
     pa.field("sparse_w", pa.list_(pa.float32())),
@@ -191,8 +197,9 @@ class Store:
         """
         if not docs:
             return
-        ids = [d["doc_id"] for d in docs]
-        self.passages.delete(in_list("doc_id", ids))
+        ids = [d["doc_id"] for d in docs if not d.get("parent")]
+        self._delete_children(ids)
+        self.passages.delete(in_list("doc_id", [d["doc_id"] for d in docs]))
         if passages:
             self.passages.add(pa.Table.from_pylist(passages, schema=self.passages.schema))
         table = pa.Table.from_pylist(docs, schema=DOC_SCHEMA)
@@ -207,6 +214,17 @@ class Store:
         """Remove documents and their passages from the index (files that vanished)."""
         for i in range(0, len(doc_ids), 500):
             chunk = doc_ids[i : i + 500]
+            self._delete_children(chunk)
+            self.passages.delete(in_list("doc_id", chunk))
+            self.documents.delete(in_list("doc_id", chunk))
+
+    def _delete_children(self, parent_ids: list[str]) -> None:
+        """Remove the records of multi-record files (documents whose parent is one of these)."""
+        if not parent_ids:
+            return
+        children = [r["doc_id"] for r in self.document_rows(["doc_id"], where=in_list("parent", parent_ids))]
+        for i in range(0, len(children), 500):
+            chunk = children[i : i + 500]
             self.passages.delete(in_list("doc_id", chunk))
             self.documents.delete(in_list("doc_id", chunk))
 

@@ -34,3 +34,6 @@ class Extracted:
     date: str | None = None  # ISO date "YYYY-MM-DD" when known
     meta: dict = field(default_factory=dict)
     segments: list[Segment] | None = None
+    # A file that holds many documents (an American Stories JSONL, a CSV of articles) returns one
+    # Extracted per record here; each becomes its own document "<file>#<meta['record_id']>".
+    records: list["Extracted"] | None = None

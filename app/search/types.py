@@ -47,6 +47,13 @@ class Filters:
             parts.append(f"date >= {_sql_str(normalise_date(self.after))}")
         if self.before:
             parts.append(f"date <= {_sql_str(normalise_date(self.before, end=True))}")
+        if self.extra.get("newspaper"):
+            parts.append(f"source = {_sql_str(self.extra['newspaper'])}")
+        if self.extra.get("place"):
+            parts.append(f"lower(place) LIKE {_sql_str('%' + self.extra['place'].lower() + '%')}")
+        if self.extra.get("entity"):
+            # Facet values are "TYPE:Name" (e.g. "PER:Woodrow Wilson"), see app.store.PASSAGE_BASE.
+            parts.append(f"array_has(entities, {_sql_str(self.extra['entity'])})")
         return " AND ".join(parts) or None
 
     def as_dict(self) -> dict:
