@@ -26,11 +26,28 @@ def make_searcher(store: Store, settings: Settings | None = None):
     """A searcher over ``store`` with whatever retrieval components the index supports."""
     from app.search.engine import Searcher
 
-    retrievers = []
+    settings = settings or Settings.load()
+    searcher = Searcher(store)
     try:
         from app.embed import build_retrievers
     except ImportError:
+        return searcher
+    searcher.retrievers = build_retrievers(store, settings)
+    for retriever in searcher.retrievers:
+        searcher.notes += retriever.models.notes()
+    from app.search.fusion import weights_for
+
+    searcher.weights = weights_for(store)
+    try:
+        from app.explain import explain_results
+    except ImportError:
         pass
     else:
-        retrievers = build_retrievers(store, settings or Settings.load())
-    return Searcher(store, retrievers)
+        searcher.explainer = explain_results
+    try:
+        from app.news.masking import query_masker
+    except ImportError:
+        pass
+    else:
+        searcher.query_masker = query_masker(settings)
+    return searcher

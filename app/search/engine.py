@@ -14,6 +14,8 @@ from app.store import Store
 DEPTH_PER_RESULT = 8
 MIN_DEPTH = 100
 
+MASK_TOKEN = "[MASK]"
+
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "path", "folder", "kind", "title", "date", "start", "end", "text"]
 
 
@@ -51,30 +53,62 @@ class Searcher:
         self.store = store
         self.retrievers = retrievers or []
         self._doc_cache: dict[str, dict] = {}
+        # Optional parts, set by app.session when available: fusion weights (measured, see
+        # app.search.fusion), the query masker (app.news), the explainer (app.explain).
+        self.weights: dict[str, float] | None = None
+        self.query_masker = None
+        self.explainer = None
+        self.notes: list[str] = []
 
     def search(self, query: str, *, k: int = 10, filters: Filters | None = None, **options) -> SearchResponse:
-        """Search for ``query``; returns the top ``k`` documents with snippets."""
+        """Search for ``query`` (text, query arithmetic, or ``image=PATH``); top ``k`` documents.
+
+        Options: ``mode`` (auto | lexical | dense | sparse | hybrid), ``mask_entities`` (search the query
+        with names masked: "find parallels"), ``explain`` (attach an explanation to each result).
+        """
+        from app.search.query import parse, text_of
+
         filters = filters or Filters()
         where = filters.where()
         depth = max(MIN_DEPTH, k * DEPTH_PER_RESULT)
+        mode = options.get("mode", "auto")
         notes: list[str] = []
+        terms = parse(query, options.get("image"))
+        masked = None
+        if options.get("mask_entities"):
+            terms, masked, mask_notes = self._mask(terms)
+            notes += mask_notes
+        lexical = text_of(terms).replace(MASK_TOKEN, " ")
         components: dict[str, list[tuple[dict, float]]] = {}
-        if query.strip() and options.get("lexical", True):
-            components["bm25"] = bm25(self.store, query, where, depth)
-        searched = query
-        for retriever in self.retrievers:
-            name, hits, extra = retriever.retrieve(self.store, query, where, depth, options)
-            if hits is not None:
-                components[name] = hits
-            searched = extra.get("searched_query", searched)
-            notes.extend(extra.get("notes", []))
-        fused = fuse(components)
-        results = self._group(fused, k, query)
-        mode = "+".join(sorted(components)) or "none"
-        response = SearchResponse(query=query, filters=filters, results=results, mode=mode, notes=notes)
-        if searched != query:
-            response.masked_query = searched
-        return response
+        if lexical.strip() and mode in ("auto", "lexical", "hybrid"):
+            components["bm25"] = bm25(self.store, lexical, where, depth)
+        if mode != "lexical":
+            for retriever in self.retrievers:
+                components.update(retriever.retrieve(self.store, terms, where, depth, {**options, "mode": mode}))
+        notes += self.notes
+        fused = fuse(components, self.weights)
+        results = self._group(fused, k, lexical)
+        if options.get("explain") and self.explainer is not None:
+            self.explainer(self, terms, results)
+        names = sorted(components)
+        return SearchResponse(query=query, filters=filters, results=results, mode="+".join(names) or "none",
+                              masked_query=masked, notes=notes)
+
+    def _mask(self, terms):
+        """Mask entity names in the text terms; returns (terms, masked query text, notes)."""
+        from app.search.query import Term
+
+        if self.query_masker is None:
+            return terms, None, ["entity masking is unavailable (no NER model): searched unmasked"]
+        out, shown = [], []
+        for t in terms:
+            if t.text:
+                masked_text = self.query_masker(t.text)
+                out.append(Term(t.weight, masked_text))
+                shown.append(masked_text)
+            else:
+                out.append(t)
+        return out, " ".join(shown) or None, []
 
     def _group(self, fused: list[Candidate], k: int, query: str) -> list[Result]:
         """Keep each document's best passage, in fused order, up to ``k`` documents."""
@@ -139,7 +173,7 @@ def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, flo
             cand.ranks[name] = rank
     names = list(components)
     for cand in by_id.values():
-        for name in ("dense", "sparse", "bm25"):
+        for name in ("dense", "clip", "sparse", "bm25"):
             cand.scores.setdefault(name, None)
         if len(names) == 1:
             cand.scores["fused"] = cand.scores[names[0]]

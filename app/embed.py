@@ -1,0 +1,172 @@
+"""The bridge from app to models: load the configured encoders, embed passages, report model status.
+
+A missing model is never a crash: each role that cannot load is recorded with the message that says
+how to get it, and everything that does not need it keeps working (no image model: images stay findable
+by name, folder and date; no text model: lexical and vocabulary search).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from app.config import Settings, data_root
+from app.store import Store, VectorColumn
+
+ROLES = ("text", "vocab", "image")
+_SETTING = {"text": "text_model", "vocab": "vocab_model", "image": "image_model"}
+
+
+def cache_dir(root: Path | None = None) -> Path:
+    """Where models are cached and imported to."""
+    return (root or data_root()) / "models"
+
+
+@dataclass
+class Models:
+    """The encoders that loaded (None where not) and, per missing role, the message saying how to fix it."""
+
+    text: object | None = None
+    vocab: object | None = None
+    image: object | None = None
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def notes(self) -> list[str]:
+        """One line per missing model, for the CLI and the GUI banner."""
+        effects = {
+            "image": "images are matched by name, folder and date only",
+            "text": "search uses words and the vocabulary model only",
+            "vocab": "the vocabulary (sparse) component and explanations are off",
+        }
+        return [f"{role} model missing ({effects[role]}): {msg}" for role, msg in self.missing.items()]
+
+
+_cache: dict[tuple, Models] = {}
+_lock = threading.Lock()
+
+
+def load_models(settings: Settings, root: Path | None = None, roles: tuple[str, ...] = ROLES,
+                on_progress: Callable[[str], None] | None = None) -> Models:
+    """Load (once per process and configuration) the encoders the settings choose."""
+    from models.loader import load_encoder
+    from models.verify import ModelError
+
+    _quiet_transformers()
+    key = (str(cache_dir(root)), settings.device, roles, *(getattr(settings, _SETTING[r]) for r in roles))
+    with _lock:
+        if key in _cache:
+            return _cache[key]
+        models = Models()
+        for role in roles:
+            if on_progress:
+                on_progress(f"loading the {role} model")
+            try:
+                enc = load_encoder(role, getattr(settings, _SETTING[role]) or None, cache_dir=cache_dir(root),
+                                   device=settings.device)
+            except ModelError as exc:
+                models.missing[role] = str(exc)
+                continue
+            setattr(models, role, enc)
+        _cache[key] = models
+        return models
+
+
+def _quiet_transformers() -> None:
+    """transformers prints a "Loading weights" bar per model; our own progress reporting replaces it."""
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
+
+
+def model_status(settings: Settings, root: Path | None = None) -> list[dict]:
+    """Per role: is its model installed (without loading it)? With the message and the command that fixes it."""
+    from models.loader import spec_for
+    from models.resolve import resolve
+    from models.verify import ModelError
+
+    out = []
+    for role in (*ROLES, "ner"):
+        model_id = getattr(settings, _SETTING.get(role, "ner_model"), "") or None
+        try:
+            spec = spec_for(role, model_id, cache_dir(root))
+            resolve(spec, cache_dir(root))
+            out.append({"role": role, "id": spec.id, "state": "ok", "message": "", "fix": ""})
+        except ModelError as exc:
+            spec = getattr(exc, "spec", None)
+            sid = spec.id if spec else (model_id or "")
+            out.append({"role": role, "id": sid, "state": "missing", "message": str(exc),
+                        "fix": f"lexiscope models download {role} {sid}".strip()})
+    return out
+
+
+class Embedder:
+    """Fills passage rows with dense text vectors, CLIP image vectors and sparse vocabulary vectors."""
+
+    def __init__(self, models: Models):
+        self.models = models
+        self.vocab_model = getattr(getattr(models.vocab, "spec", None), "id", "")
+        self.notes = models.notes()
+
+    def vector_columns(self) -> tuple[VectorColumn, ...]:
+        """vec_text for the text model, vec_clip for the image model (those that loaded)."""
+        cols = []
+        if self.models.text is not None:
+            cols.append(VectorColumn("vec_text", int(self.models.text.dim), self.models.text.spec.id))
+        if self.models.image is not None:
+            cols.append(VectorColumn("vec_clip", int(self.models.image.dim), _image_id(self.models.image)))
+        return tuple(cols)
+
+    def embed(self, rows: list[dict], on_progress: Callable[[int], None] | None = None) -> None:
+        """Fill ``rows`` in place. Text rows embed ``_embed_text`` (masked/cleaned) when set."""
+        texts = [r for r in rows if r["kind"] != "image"]
+        images = [r for r in rows if r["kind"] == "image"]
+        m = self.models
+        if texts and m.text is not None:
+            vecs = m.text.encode_documents([r.get("_embed_text") or r["text"] for r in texts])
+            for r, v in zip(texts, vecs):
+                r["vec_text"] = v.tolist()
+        if texts and m.vocab is not None:
+            # Sparse vectors encode the unmasked text: exact names stay matchable ("same actors").
+            for r, (ids, w) in zip(texts, m.vocab.encode_documents([r["text"] for r in texts])):
+                r["sparse_ids"], r["sparse_w"] = ids.tolist(), w.tolist()
+        if images and m.image is not None:
+            embs = m.image.encode_images([Path(r["path"]) for r in images])
+            for r, v, (ids, w) in zip(images, embs, m.image.vocab_vectors(embs)):
+                r["vec_clip"] = v.tolist()
+                r["sparse_ids"], r["sparse_w"] = ids.tolist(), w.tolist()
+
+
+def _image_id(enc) -> str:
+    spec = getattr(enc, "spec", None)
+    return getattr(spec, "id", None) or getattr(enc, "model_name", "clip")
+
+
+def build_embedder(settings: Settings, root: Path) -> Embedder:
+    """The embedder for the configured models (missing ones noted, not fatal)."""
+    return Embedder(load_models(settings, root))
+
+
+def build_retrievers(store: Store, settings: Settings) -> list:
+    """Retrieval components for a store: dense/CLIP/sparse where the index has the vectors."""
+    from app.search.retrievers import ModelRetriever
+
+    cols = {c.name for c in store.vector_columns()}
+    if not cols and not store.vocab_model():
+        return []
+    roles = tuple(r for r, c in (("text", "vec_text"), ("image", "vec_clip")) if c in cols)
+    if store.vocab_model():
+        roles += ("vocab",)
+    models = load_models(settings, store.root, roles=roles)
+    return [ModelRetriever(models)]
+
+
+def as_array(rows: list[list[float]]) -> np.ndarray:
+    """A list of vectors as a float32 matrix."""
+    return np.asarray(rows, dtype=np.float32)

@@ -1,0 +1,74 @@
+"""Query arithmetic, as rclip does it: ``beach +0.5 ./photo.jpg -crowd``.
+
+A query is a list of weighted terms. A term is text or an image file. ``+`` and ``-`` at the start of
+a word begin a new term (added or subtracted); a bare number after ``+``/``-`` (``+0.5``) is the weight of
+the term that follows. Words that are existing image files (``./photo.jpg``, ``~/x.png``) are image terms.
+Plain text with no operators is a single term, so "covid-19 in well-known cities" stays one query.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+_NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class Term:
+    """One weighted part of a query: text or an image path."""
+
+    weight: float
+    text: str = ""
+    image: Path | None = None
+
+
+def _image_path(token: str) -> Path | None:
+    if not token.lower().endswith(IMAGE_EXTENSIONS):
+        return None
+    path = Path(token).expanduser()
+    return path if path.is_file() else None
+
+
+def parse(query: str, image: Path | str | None = None) -> list[Term]:
+    """The weighted terms of ``query`` (plus ``image`` as a term of weight 1 when given)."""
+    terms: list[Term] = []
+    words: list[str] = []
+    weight = 1.0
+
+    def flush() -> None:
+        if words:
+            terms.append(Term(weight, " ".join(words)))
+            words.clear()
+
+    pending: float | None = None
+    for token in query.split():
+        if _NUMBER.match(token) and token[0] in "+-":
+            flush()
+            pending = float(token)
+            weight = pending
+            continue
+        if token[0] in "+-" and len(token) > 1 and not _NUMBER.match(token):
+            flush()
+            sign = -1.0 if token[0] == "-" else 1.0
+            weight = pending if pending is not None else sign
+            token = token[1:]
+        pending = None
+        img = _image_path(token)
+        if img is not None:
+            flush()
+            terms.append(Term(weight, image=img))
+            weight = 1.0
+            continue
+        words.append(token)
+    flush()
+    if image is not None:
+        terms.append(Term(1.0, image=Path(image)))
+    return terms
+
+
+def text_of(terms: list[Term]) -> str:
+    """The positive text of a query, for lexical search and snippets."""
+    return " ".join(t.text for t in terms if t.text and t.weight > 0)
