@@ -1,0 +1,199 @@
+"""The selected hit: image or passage (matched words highlighted), metadata, actions, explanation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.search.snippets import match_spans, query_stems
+from app.ui.explain_panel import ExplainPanel
+from app.ui.qt import (
+    QDesktopServices,
+    QFrame,
+    QGuiApplication,
+    QHBoxLayout,
+    QImageReader,
+    QLabel,
+    QPixmap,
+    QPushButton,
+    QScrollArea,
+    QSize,
+    Qt,
+    QTextBrowser,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from app.ui.text import esc, highlight
+from app.ui.workers import TaskRunner
+
+IMAGE_PX = 520
+MATCH_STYLE = ('<span style="background:#fff1b8; font-weight:600">', "</span>")
+HOVER_STYLE = ('<span style="background:#f6c177; font-weight:600">', "</span>")
+
+
+def load_image(path: str, px: int = IMAGE_PX):
+    """Read an image scaled down while decoding (cheap for big photos); runs on a worker."""
+    reader = QImageReader(path)
+    reader.setAutoTransform(True)
+    size = reader.size()
+    if size.isValid() and max(size.width(), size.height()) > px:
+        reader.setScaledSize(size.scaled(QSize(px, px), Qt.AspectRatioMode.KeepAspectRatio))
+    image = reader.read()
+    return None if image.isNull() else image
+
+
+def passage_html(result, query: str, hovered: str = "") -> str:
+    """The passage with query matches highlighted, and the hovered explanation term's spans stronger."""
+    text = result.passage_text or result.snippet
+    if result.kind == "image":
+        text = result.snippet or ""
+        spans = list(result.highlights)
+    else:
+        spans = match_spans(text, query_stems(query)) if query else []
+    exp = result.explanation or {}
+    hover = [(s["start"], s["end"]) for s in exp.get("spans") or [] if hovered and s.get("term") == hovered]
+    if hover:
+        # Hovered term in a stronger colour; other matches stay as they were.
+        body = highlight(text, hover, *HOVER_STYLE)
+    else:
+        body = highlight(text, spans + [(s["start"], s["end"]) for s in exp.get("spans") or []], *MATCH_STYLE)
+    return f'<div style="line-height:140%">{body}</div>'
+
+
+def meta_html(result) -> str:
+    """Metadata rows as rich text (every value escaped)."""
+    rows = [("Kind", result.kind), ("Date", result.date or "unknown")]
+    meta = result.meta or {}
+    for key, label in (("newspaper", "Newspaper"), ("place", "Place"), ("camera", "Camera"), ("date_source", "Date from")):
+        if meta.get(key):
+            rows.append((label, meta[key]))
+    if result.kind != "image" and result.passage_end:
+        rows.append(("Passage", f"characters {result.passage_start:,}–{result.passage_end:,} of the document"))
+    rows.append(("Score", f"{result.score:.4g}"))
+    cells = "".join(f"<tr><td style='color:#656d76; padding-right:10px'>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
+    return f"<table>{cells}</table>"
+
+
+class DetailPane(QScrollArea):
+    """Shows one result; asks the window to search again for "more like this"."""
+
+    moreLikeThis = Signal(object)  # the Result
+
+    def __init__(self, runner: TaskRunner, parent=None):
+        super().__init__(parent)
+        self.runner = runner
+        self.result = None
+        self.query = ""
+        self._image_request = 0
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        body.setObjectName("detail")
+        self.setWidget(body)
+        self.title = QLabel()
+        self.title.setObjectName("detailTitle")
+        self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a file name is never markup
+        self.path = QLabel()
+        self.path.setObjectName("dim")
+        self.path.setWordWrap(True)
+        self.path.setTextFormat(Qt.TextFormat.PlainText)
+        self.path.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.image = QLabel()
+        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.image.setMinimumHeight(120)
+        self.passage = QTextBrowser()
+        self.passage.setObjectName("passage")
+        self.passage.setOpenLinks(False)
+        self.passage.setMinimumHeight(160)
+        self.meta = QLabel()
+        self.meta.setTextFormat(Qt.TextFormat.RichText)
+        self.explain = ExplainPanel(self)
+        self.explain.termHovered.connect(self._on_term_hovered)
+
+        actions = QHBoxLayout()
+        self.buttons = {}
+        for key, label, slot in (("open", "Open", self.open_file), ("reveal", "Show in folder", self.reveal),
+                                 ("copy", "Copy path", self.copy_path), ("more", "More like this", self._more)):
+            b = QPushButton(label)
+            b.clicked.connect(slot)
+            actions.addWidget(b)
+            self.buttons[key] = b
+        actions.addStretch()
+
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(16, 14, 16, 14)
+        layout.setSpacing(8)
+        for w in (self.title, self.path):
+            layout.addWidget(w)
+        layout.addLayout(actions)
+        layout.addWidget(self.image)
+        layout.addWidget(self.passage, 1)
+        layout.addWidget(self.meta)
+        layout.addWidget(self.explain)
+        layout.addStretch()
+        self.show_result(None)
+
+    def show_result(self, result, query: str = "") -> None:
+        """Show ``result`` (None clears the pane)."""
+        self.result, self.query = result, query
+        has = result is not None
+        for w in (self.path, self.passage, self.meta, self.explain, self.image):
+            w.setVisible(has)
+        for b in self.buttons.values():
+            b.setVisible(has)
+        if not has:
+            self.title.setText("Select a result to see it here.")
+            return
+        self.title.setText(result.title or Path(result.path).name)
+        self.path.setText(result.path)
+        self.meta.setText(meta_html(result))
+        self.explain.set_explanation(result.explanation)
+        is_image = result.kind == "image"
+        self.image.setVisible(is_image)
+        self.passage.setVisible(not is_image or bool(result.explanation))
+        self.passage.setHtml(passage_html(result, query))
+        if is_image:
+            self.image.setText("Loading image…")
+            self._load_image(result.path)
+
+    def _load_image(self, path: str) -> None:
+        # Decoding a large photo can take longer than a frame: do it on the pool, drop stale answers.
+        self._image_request += 1
+        request = self._image_request
+
+        def done(image):
+            if request == self._image_request and image is not None:
+                self.image.setPixmap(QPixmap.fromImage(image))
+            elif request == self._image_request:
+                self.image.setText("This image cannot be shown.")
+
+        self.runner.start(lambda task: load_image(path), name="image", done=done)
+
+    def _on_term_hovered(self, term: str) -> None:
+        if self.result is not None:
+            self.passage.setHtml(passage_html(self.result, self.query, term))
+
+    def passage_html(self) -> str:
+        """The passage view's current HTML (for tests and previews)."""
+        return passage_html(self.result, self.query) if self.result else ""
+
+    def open_file(self) -> None:
+        """Open the file with the system's application."""
+        if self.result:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(self.result.path))
+
+    def reveal(self) -> None:
+        """Open the folder that holds the file."""
+        if self.result:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.result.path).parent)))
+
+    def copy_path(self) -> None:
+        """Put the file's path on the clipboard."""
+        if self.result:
+            QGuiApplication.clipboard().setText(self.result.path)
+
+    def _more(self) -> None:
+        if self.result:
+            self.moreLikeThis.emit(self.result)

@@ -1,0 +1,173 @@
+"""Why a result matched: top vocabulary terms as bars, coverage, component scores, image words.
+
+Renders ``result.explanation`` (see the README's explanations section): ``terms`` =
+[{term, contribution, query_weight, doc_weight}], ``coverage`` (share of the sparse score the listed
+terms explain), ``components`` = {dense, sparse, bm25, fused, ...}, and for images ``image_words`` =
+[{term, weight, shared}]. Hovering a bar emits :attr:`ExplainPanel.termHovered` so the passage view
+can light up that term's spans. With no explanation, a short neutral note stands in.
+"""
+
+from __future__ import annotations
+
+from app.ui.qt import (
+    QColor,
+    QFontMetrics,
+    QLabel,
+    QPainter,
+    QRectF,
+    QSize,
+    QSizePolicy,
+    Qt,
+    QVBoxLayout,
+    QWidget,
+    Signal,
+)
+from app.ui.text import esc
+
+MAX_TERMS = 10
+BAR_ROW = 20
+BAR_COLOUR = QColor("#4f7bbf")
+BAR_HOVER = QColor("#e09b3d")
+
+
+class TermBars(QWidget):
+    """A custom-painted horizontal bar chart of term contributions; hover reports the term."""
+
+    termHovered = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.terms: list[dict] = []
+        self.hovered = -1
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+
+    def set_terms(self, terms: list[dict]) -> None:
+        """Show the top terms (by contribution)."""
+        self.terms = sorted(terms, key=lambda t: -float(t.get("contribution", 0)))[:MAX_TERMS]
+        self.hovered = -1
+        self.updateGeometry()
+        self.update()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """One row per term."""
+        return QSize(260, max(1, len(self.terms)) * BAR_ROW + 4)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt's name
+        """As tall as the rows."""
+        return QSize(160, self.sizeHint().height())
+
+    def _row_at(self, y: float) -> int:
+        row = int(y // BAR_ROW)
+        return row if 0 <= row < len(self.terms) else -1
+
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Track the hovered bar."""
+        row = self._row_at(event.position().y())
+        if row != self.hovered:
+            self.hovered = row
+            self.termHovered.emit(self.terms[row]["term"] if row >= 0 else "")
+            self.update()
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """No bar hovered."""
+        if self.hovered != -1:
+            self.hovered = -1
+            self.termHovered.emit("")
+            self.update()
+
+    def paintEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Term name, bar scaled to the largest contribution, and the value."""
+        if not self.terms:
+            return
+        p = QPainter(self)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fm = QFontMetrics(self.font())
+        label_w = min(max(fm.horizontalAdvance(str(t["term"])) for t in self.terms) + 8, self.width() // 3)
+        value_w = fm.horizontalAdvance("00.000") + 6
+        bar_w = max(10, self.width() - label_w - value_w)
+        top = max(float(t.get("contribution", 0)) for t in self.terms) or 1.0
+        text = self.palette().color(self.foregroundRole())
+        for i, t in enumerate(self.terms):
+            y = i * BAR_ROW
+            value = float(t.get("contribution", 0))
+            p.setPen(text)
+            label = fm.elidedText(str(t["term"]), Qt.TextElideMode.ElideRight, label_w - 8)
+            p.drawText(QRectF(0, y, label_w - 8, BAR_ROW), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            p.setPen(Qt.PenStyle.NoPen)
+            p.setBrush(BAR_HOVER if i == self.hovered else BAR_COLOUR)
+            p.drawRoundedRect(QRectF(label_w, y + 4, max(2.0, bar_w * value / top), BAR_ROW - 8), 3, 3)
+            p.setPen(text)
+            p.drawText(QRectF(self.width() - value_w, y, value_w, BAR_ROW),
+                       Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, f"{value:.3f}")
+        p.end()
+
+
+def components_text(components: dict) -> str:
+    """'dense 0.612 · sparse 12.3 · …' for the components that ran."""
+    return " · ".join(f"{k} {v:.3g}" for k, v in components.items() if isinstance(v, (int, float)))
+
+
+def image_words_html(words: list[dict]) -> str:
+    """Image words as rich text; words shared with the query are marked (escaped, they come from models)."""
+    parts = []
+    for w in words[:24]:
+        term = esc(w.get("term", ""))
+        if w.get("shared"):
+            parts.append(f'<span style="background:#ffe7a3; font-weight:600">&nbsp;{term}&nbsp;</span>')
+        else:
+            parts.append(f'<span style="color:#444">{term}</span>')
+    return " ".join(parts)
+
+
+class ExplainPanel(QWidget):
+    """The "why it matched" panel of the detail pane."""
+
+    termHovered = Signal(str)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("explainPanel")
+        self.heading = QLabel("Why it matched")
+        self.heading.setObjectName("sectionHeading")
+        self.placeholder = QLabel("No explanation is available for this result.")
+        self.placeholder.setObjectName("dim")
+        self.placeholder.setWordWrap(True)
+        self.bars = TermBars(self)
+        self.bars.termHovered.connect(self.termHovered)
+        self.coverage = QLabel()
+        self.coverage.setObjectName("dim")
+        self.components = QLabel()
+        self.components.setObjectName("dim")
+        self.components.setTextFormat(Qt.TextFormat.PlainText)
+        self.image_words_label = QLabel("Image words (shared with the query are marked)")
+        self.image_words_label.setObjectName("dim")
+        self.image_words = QLabel()
+        self.image_words.setWordWrap(True)
+        self.image_words.setTextFormat(Qt.TextFormat.RichText)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(4)
+        for w in (self.heading, self.placeholder, self.bars, self.coverage, self.components,
+                  self.image_words_label, self.image_words):
+            layout.addWidget(w)
+        self.set_explanation(None)
+
+    def set_explanation(self, explanation: dict | None) -> None:
+        """Show ``explanation`` (a result's), or the neutral placeholder for None."""
+        exp = explanation or {}
+        terms = exp.get("terms") or []
+        words = exp.get("image_words") or []
+        components = exp.get("components") or {}
+        self.placeholder.setVisible(explanation is None)
+        self.bars.set_terms(terms)
+        self.bars.setVisible(bool(terms))
+        coverage = exp.get("coverage")
+        self.coverage.setVisible(isinstance(coverage, (int, float)))
+        if isinstance(coverage, (int, float)):
+            self.coverage.setText(f"These terms make up {coverage:.0%} of the vocabulary score. Hover one to see it in the text.")
+        self.components.setVisible(bool(components))
+        self.components.setText("Scores: " + components_text(components) if components else "")
+        self.image_words_label.setVisible(bool(words))
+        self.image_words.setVisible(bool(words))
+        self.image_words.setText(image_words_html(words))

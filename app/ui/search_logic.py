@@ -1,0 +1,81 @@
+"""What one search from the window does, without Qt: the request, the call, the image fallback."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.search.types import Filters, SearchResponse
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+# Results asked of the engine per search: enough to scroll, few enough to render instantly.
+RESULTS_PER_SEARCH = 50
+
+
+def is_image(path: str | Path) -> bool:
+    """True for a file whose suffix is an image format Lexiscope reads."""
+    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+
+
+def parse_query(text: str) -> tuple[str, Path | None]:
+    """Split ``image:PATH`` (the --query form for searching by an image) from a words query."""
+    text = text.strip()
+    if text.lower().startswith("image:"):
+        return "", Path(text[6:].strip()).expanduser().resolve()
+    return text, None
+
+
+@dataclass
+class SearchRequest:
+    """Everything the window asks for in one search."""
+
+    query: str = ""
+    image: Path | None = None
+    filters: Filters = field(default_factory=Filters)
+    mask_entities: bool = False
+    k: int = RESULTS_PER_SEARCH
+
+    def is_empty(self) -> bool:
+        """Nothing to search for."""
+        return not self.query.strip() and self.image is None
+
+    def label(self) -> str:
+        """How the request reads in the status bar and in exports."""
+        return f"image: {self.image.name}" if self.image else self.query
+
+
+def _words_of(path: Path) -> str:
+    return " ".join(re.findall(r"[^\W\d_]{2,}", path.stem))
+
+
+def run_search(searcher, req: SearchRequest) -> SearchResponse:
+    """Run ``req`` on ``searcher``; with no image model, an image search falls back to its file name."""
+    options = {"k": req.k, "filters": req.filters, "mask_entities": req.mask_entities, "explain": True}
+    if req.image is not None:
+        options["image"] = req.image
+    try:
+        response = searcher.search(req.query, **options)
+    except TypeError:
+        # A searcher without the newer options (image=, explain=): search by words alone.
+        options.pop("image", None)
+        options.pop("explain", None)
+        response = searcher.search(req.query, **options)
+    if req.image is not None and response.mode == "none" and not response.results:
+        words = _words_of(req.image)
+        if words:
+            options.pop("image", None)
+            response = searcher.search(words, **options)
+            response.notes.append(
+                f"No image model is installed: searched for the picture's file name words ({words})."
+            )
+    return response
+
+
+def refresh(store) -> None:
+    """Make an open store see writes made since it was opened (another run, or the indexer)."""
+    for table in (store.documents, store.passages):
+        try:
+            table.checkout_latest()
+        except Exception:  # noqa: BLE001 - an older LanceDB without it: the next reopen catches up
+            pass

@@ -1,0 +1,50 @@
+"""Rich text for labels, the delegate and the detail pane: everything from a file is escaped here.
+
+A file name, an OCR line or a passage may contain ``<b>`` or ``&``; Qt would render them as markup.
+Every piece of user or file text goes through :func:`esc` before it meets a tag.
+"""
+
+from __future__ import annotations
+
+import html
+
+
+def esc(text: object) -> str:
+    """HTML-escape any value for Qt rich text (quotes too, so it is safe inside attributes)."""
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def merge_spans(spans) -> list[tuple[int, int]]:
+    """Sort spans and merge overlapping ones (highlights may overlap: query words and explanation terms)."""
+    out: list[list[int]] = []
+    for s, e in sorted((int(s), int(e)) for s, e in spans if e > s):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def highlight(text: str, spans, open_tag: str = "<b>", close_tag: str = "</b>") -> str:
+    """``text`` escaped, with ``spans`` (character offsets) wrapped in the given tags."""
+    text = text or ""
+    out, pos = [], 0
+    for s, e in merge_spans(spans):
+        s, e = max(s, pos), min(e, len(text))
+        if s >= e:
+            continue
+        out += [esc(text[pos:s]), open_tag, esc(text[s:e]), close_tag]
+        pos = e
+    out.append(esc(text[pos:]))
+    return "".join(out).replace("\n", "<br>")
+
+
+def source_line(result) -> str:
+    """Plain text: date, newspaper and place for news; date and folder otherwise."""
+    meta = result.meta or {}
+    parts = [result.date or ""]
+    if result.kind == "news":
+        parts += [meta.get("newspaper", ""), meta.get("place", "")]
+    else:
+        parts.append(result.folder)
+    return " · ".join(p for p in parts if p)

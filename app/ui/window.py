@@ -1,0 +1,327 @@
+"""The main window: wires the search bar, results, detail pane and Sources dock to the controllers.
+
+Everything slow (indexing, searching, model status, counts, image decoding, exports) runs through one
+:class:`TaskRunner`; this module only arranges widgets and routes signals.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+from app.config import Settings
+from app.ui.banner import ModelBanner, model_status
+from app.ui.detail_pane import DetailPane
+from app.ui.index_controller import IndexController, source_summary
+from app.ui.qt import (
+    QAction,
+    QByteArray,
+    QDesktopServices,
+    QKeySequence,
+    QLabel,
+    QMainWindow,
+    QProgressBar,
+    QSplitter,
+    Qt,
+    QUrl,
+    QVBoxLayout,
+    QWidget,
+)
+from app.ui.results_area import ResultsArea
+from app.ui.results_model import RESULT_ROLE, ResultsModel, ResultsProxy
+from app.ui.search_bar import SearchBar, local_paths
+from app.ui.search_controller import SearchController
+from app.ui.sources_dock import SourcesDock
+from app.ui.state import UiState
+from app.ui.style import app_icon
+from app.ui.watcher import FolderWatcher
+from app.ui.window_actions import WindowActions
+from app.ui.workers import TaskRunner
+
+
+class MainWindow(QMainWindow, WindowActions):
+    """Lexiscope's window. ``use_models=False`` indexes and searches by words only (tests, benchmarks)."""
+
+    def __init__(self, settings: Settings | None = None, *, use_models: bool = True):
+        super().__init__()
+        self.setWindowTitle("Lexiscope")
+        self.setWindowIcon(app_icon())
+        self.setAcceptDrops(True)
+        self.settings = settings or Settings.load()
+        self.ui_state = UiState.load()
+        self.models: list[dict] = []
+        self.summary: dict | None = None
+        self.last_request = None
+        self.last_response = None
+        self.closing = False
+
+        self.runner = TaskRunner(self)
+        self.indexer = IndexController(self.runner, self.settings, self.ui_state, use_models=use_models, parent=self)
+        self.searcher = SearchController(self.runner, self.settings, self, use_models=use_models)
+        self.watcher = FolderWatcher(self.runner, self)
+
+        self.search_bar = SearchBar(self)
+        self.banner = ModelBanner(self)
+        self.results = ResultsArea(self)
+        self.model = ResultsModel(self)
+        self.proxy = ResultsProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.results.view.setModel(self.proxy)
+        self.detail = DetailPane(self.runner, self)
+        self.sources = SourcesDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sources)
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(self.results)
+        self.splitter.addWidget(self.detail)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 2)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.search_bar)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.splitter, 1)
+        self.setCentralWidget(central)
+
+        self.busy_label = QLabel()
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)  # a moving bar: model loading has no known length
+        self.busy_bar.setMaximumWidth(120)
+        self.busy_bar.setMaximumHeight(12)
+        self.statusBar().addPermanentWidget(self.busy_label)
+        self.statusBar().addPermanentWidget(self.busy_bar)
+        self._set_busy("")
+
+        self._menus()
+        self._wire()
+        self._restore()
+        self.results.show_message("Opening the index…")
+        self.refresh_sources()
+        self.runner.start(lambda task: model_status(self.settings), name="models", done=self._models_loaded)
+        if self.ui_state.paused:
+            self.sources.status.setText("A run was paused. Resume to finish indexing.")
+        self.sources.set_state(self.indexer.state)
+        self.sources.watch.setChecked(self.settings.watch)
+
+    # --- construction ---------------------------------------------------------------------------
+    def _menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        for text, shortcut, slot in (
+            ("&Add folder…", QKeySequence.StandardKey.Open, self.choose_folder),
+            ("&Export results…", "Ctrl+E", self.export_dialog),
+            ("&Settings…", QKeySequence.StandardKey.Preferences, self.settings_dialog),
+            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
+        ):
+            action = QAction(text, self)
+            action.setShortcut(QKeySequence(shortcut))
+            action.triggered.connect(slot)
+            file_menu.addAction(action)
+        view_menu = self.menuBar().addMenu("&View")
+        view_menu.addAction(self.sources.toggleViewAction())
+        focus = QAction("&Find", self)
+        focus.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
+        focus.triggered.connect(lambda: self.search_bar.field.setFocus())
+        view_menu.addAction(focus)
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About Lexiscope", self)
+        about.triggered.connect(self.about)
+        help_menu.addAction(about)
+
+    def _wire(self) -> None:
+        bar, idx, srch = self.search_bar, self.indexer, self.searcher
+        bar.searchRequested.connect(self.run_search)
+        bar.sortChanged.connect(self.set_sort)
+        bar.pathsDropped.connect(self.add_paths)
+        bar.invalid.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+        srch.results.connect(self._show_response)
+        srch.failed.connect(lambda msg: self.results.show_message("The search failed.", msg))
+        srch.busy.connect(self._set_busy)
+        idx.progressText.connect(self.sources.status.setText)
+        idx.progressText.connect(lambda text: self.statusBar().showMessage(text, 5000))
+        idx.progressValue.connect(self.sources.set_progress)
+        idx.stateChanged.connect(self.sources.set_state)
+        idx.finished.connect(self._index_finished)
+        idx.removed.connect(lambda folder, n: self._index_finished(None))
+        idx.failed.connect(lambda msg: self.statusBar().showMessage(f"Indexing failed: {msg}"))
+        self.sources.addRequested.connect(self.choose_folder)
+        self.sources.removeRequested.connect(self.remove_folder)
+        self.sources.pauseRequested.connect(idx.pause)
+        self.sources.resumeRequested.connect(idx.resume)
+        self.sources.cancelRequested.connect(idx.cancel)
+        self.sources.watchToggled.connect(self.set_watch)
+        self.watcher.changed.connect(idx.add)
+        self.results.welcome.addFolder.connect(self.choose_folder)
+        self.results.welcome.trySample.connect(self.try_sample)
+        view = self.results.view
+        view.selectionModel().currentChanged.connect(self._current_changed)
+        view.openRequested.connect(lambda index: self._open(index.data(RESULT_ROLE)))
+        view.previewRequested.connect(lambda index: self.preview(index.data(RESULT_ROLE)))
+        self.detail.moreLikeThis.connect(self.more_like_this)
+        self.banner.fixed.connect(self._models_fixed)
+
+    def _restore(self) -> None:
+        s = self.ui_state
+        if not (s.geometry and self.restoreGeometry(QByteArray.fromBase64(s.geometry.encode()))):
+            self.resize(1280, 800)
+        if s.window_state:
+            self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
+        if s.splitter:
+            self.splitter.restoreState(QByteArray.fromBase64(s.splitter.encode()))
+        else:
+            self.splitter.setSizes([560, 440])
+        index = self.search_bar.sort.findData(s.sort)
+        self.search_bar.sort.setCurrentIndex(max(index, 0))
+        self.proxy.set_mode(s.sort)
+
+    # --- drops ------------------------------------------------------------------------------------
+    def dragEnterEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Files and folders may be dropped anywhere on the window."""
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dragMoveEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Keep accepting while files hover."""
+        if local_paths(event.mimeData()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Dropped folders and files are added to the index."""
+        paths = local_paths(event.mimeData())
+        if paths:
+            event.acceptProposedAction()
+            self.add_paths(paths)
+
+    # --- indexing ---------------------------------------------------------------------------------
+    def add_paths(self, paths: list[str]) -> None:
+        """Add folders (or files) as sources and index them."""
+        paths = [os.path.abspath(p) for p in paths if os.path.exists(p)]
+        if not paths:
+            return
+        for p in paths:
+            if p not in self.settings.sources:
+                self.settings.sources.append(p)
+        self.settings.save()
+        self.indexer.add(paths)
+        if self.results.is_welcome():
+            self.results.show_message("Indexing…", "You can search as soon as the first files are in.")
+        self.sources.set_summary(self.settings.sources, self.summary)
+
+    def remove_folder(self, folder: str) -> None:
+        """Stop offering ``folder`` and remove its files from the index."""
+        if folder in self.settings.sources:
+            self.settings.sources.remove(folder)
+            self.settings.save()
+        self.indexer.remove(folder)
+        self.sources.set_summary(self.settings.sources, self.summary)
+
+    def set_watch(self, on: bool) -> None:
+        """Turn watching for changes on or off (remembered in the settings)."""
+        if self.settings.watch != on:
+            self.settings.watch = on
+            self.settings.save()
+        self.watcher.watch(self.settings.sources if on else [])
+
+    def _index_finished(self, report) -> None:
+        self.searcher.invalidate()
+        self.refresh_sources()
+        if self.last_request is not None:
+            self.run_search(self.last_request)
+        if self.settings.watch:
+            self.watcher.watch(self.settings.sources)
+
+    def refresh_sources(self) -> None:
+        """Recount documents per folder (on a worker) and update the dock and folder filter."""
+        sources = list(self.settings.sources)
+        self.runner.start(lambda task: source_summary(sources), name="sources", done=self._sources_loaded)
+
+    def _sources_loaded(self, summary: dict) -> None:
+        self.summary = summary
+        self.sources.set_summary(self.settings.sources, summary)
+        self.search_bar.set_folders(self.settings.sources)
+        if summary["documents"] == 0 and not self.indexer.busy() and self.last_response is None:
+            self.results.show_welcome()
+        elif self.last_response is None and not self.indexer.busy():
+            kinds = ", ".join(f"{n} {k}" for k, n in sorted(summary["by_kind"].items()))
+            self.results.show_message("Type a search above, or drop a picture on the search field.",
+                                      f"Indexed: {kinds}." if kinds else "")
+
+    # --- searching --------------------------------------------------------------------------------
+    def run_search(self, request) -> None:
+        """Search (off the GUI thread); results arrive in :meth:`_show_response`."""
+        self.last_request = request
+        self.searcher.search(request)
+
+    def _show_response(self, request, response, thumbs) -> None:
+        self.last_response = response
+        self.model.set_results(response.results, thumbs)
+        self.proxy.set_mode(self.proxy.mode)
+        label = request.label()
+        notes = " ".join(response.notes)
+        if not response.results:
+            self.detail.show_result(None)
+            self.results.show_message(f"Nothing found for “{label}”.", notes or "Try other words, or fewer filters.")
+        else:
+            self.results.show_results()
+            view = self.results.view
+            view.setCurrentIndex(self.proxy.index(0, 0))
+        masked = f" — searched as “{response.masked_query}”" if response.masked_query else ""
+        self.statusBar().showMessage(f"{len(response.results)} results for “{label}”{masked} ({response.mode}). {notes}")
+
+    def _current_changed(self, current, _previous) -> None:
+        result = current.data(RESULT_ROLE) if current.isValid() else None
+        query = self.last_request.query if self.last_request else ""
+        self.detail.show_result(result, query)
+
+    def set_sort(self, mode: str) -> None:
+        """Re-sort the list (relevance, date or title) and remember the choice."""
+        self.proxy.set_mode(mode)
+        self.ui_state.sort = mode
+
+    def more_like_this(self, result) -> None:
+        """Search with this hit: by its picture for an image, by its passage's words otherwise."""
+        if result.kind == "image":
+            self.search_bar.search_image(result.path)
+            return
+        words = re.findall(r"\w+", result.passage_text or result.snippet)
+        self.search_bar.search_words(" ".join(words[:40]))
+
+    def _open(self, result) -> None:
+        if result is not None:
+            QDesktopServices.openUrl(QUrl.fromLocalFile(result.path))
+
+    def _set_busy(self, text: str) -> None:
+        self.busy_label.setText(text)
+        self.busy_label.setVisible(bool(text))
+        self.busy_bar.setVisible(bool(text))
+
+    # --- models -----------------------------------------------------------------------------------
+    def _models_loaded(self, models: list[dict]) -> None:
+        self.models = models
+        self.banner.set_status(models)
+
+    def _models_fixed(self) -> None:
+        self.searcher.invalidate()
+        self.runner.start(lambda task: model_status(self.settings), name="models", done=self._models_loaded)
+
+    # --- closing ----------------------------------------------------------------------------------
+    def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Remember the layout, stop every worker (indexing stops after its batch) and wait for them."""
+        self.closing = True
+        s = self.ui_state
+        s.geometry = bytes(self.saveGeometry().toBase64()).decode()
+        s.window_state = bytes(self.saveState().toBase64()).decode()
+        s.splitter = bytes(self.splitter.saveState().toBase64()).decode()
+        try:
+            s.save()
+        except OSError:
+            pass  # a read-only data folder must not stop the app from closing
+        self.watcher.stop()
+        self.banner.stop()
+        self.statusBar().showMessage("Stopping background work…")
+        self.runner.stop_all()
+        super().closeEvent(event)
+
+
+__all__ = ["MainWindow"]

@@ -1,0 +1,93 @@
+"""The window's dialogs and one-shot actions: add folder, sample collection, export, settings, preview."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.ui.qt import QFileDialog, QMessageBox
+
+EXPORT_FILTERS = {
+    "csv": "CSV spreadsheet (*.csv)",
+    "jsonl": "JSON lines (*.jsonl)",
+    "md": "Markdown (*.md)",
+    "html": "HTML report (*.html)",
+}
+
+
+class WindowActions:
+    """Mixed into MainWindow; expects its attributes (settings, runner, indexer, search results …)."""
+
+    def choose_folder(self) -> None:
+        """Ask for a folder and index it."""
+        path = QFileDialog.getExistingDirectory(self, "Add a folder to Lexiscope", str(Path.home()))
+        if path:
+            self.add_paths([path])
+
+    def try_sample(self) -> None:
+        """Index the bundled sample collection (photos, 1916 newspapers, notes)."""
+        from app.resources import sample_collection
+
+        self.add_paths([str(sample_collection())])
+
+    def export_dialog(self) -> None:
+        """Ask where to save the current results, then export them."""
+        if self.last_response is None or not self.last_response.results:
+            self.statusBar().showMessage("Search first: there are no results to export.", 6000)
+            return
+        path, chosen = QFileDialog.getSaveFileName(
+            self, "Export results", str(Path.home() / "lexiscope-results.csv"), ";;".join(EXPORT_FILTERS.values())
+        )
+        if path:
+            fmt = next((k for k, v in EXPORT_FILTERS.items() if v == chosen), None)
+            self.export_to(path, fmt)
+
+    def export_to(self, path: str, fmt: str | None = None) -> None:
+        """Export the current results to ``path`` (format from ``fmt`` or the extension), on a worker."""
+        from app import export
+
+        response = self.last_response
+        if response is None:
+            return
+        fmt = export.format_for(Path(path), fmt)
+        if fmt == "md" and not str(path).endswith(".md"):
+            path = f"{path}.md"
+        elif fmt in ("csv", "jsonl", "html") and Path(path).suffix.lower().lstrip(".") != fmt:
+            path = f"{path}.{fmt}"
+        self.statusBar().showMessage(f"Exporting {len(response.results)} results…")
+        self.runner.start(
+            lambda task: export.write(response, fmt, Path(path)),
+            name="export",
+            done=lambda written: self.statusBar().showMessage(f"Exported to {written}", 10000),
+            failed=lambda err: self.statusBar().showMessage(f"Export failed: {err[0]}", 10000),
+        )
+
+    def settings_dialog(self) -> None:
+        """Show the settings dialog and apply what the user accepts."""
+        from app.ui.settings_dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.settings, self.models, self)
+        if dialog.exec():
+            dialog.apply()
+            self.searcher.invalidate()  # device or masking may have changed
+            self.statusBar().showMessage("Settings saved.", 5000)
+
+    def preview(self, result) -> None:
+        """A quick look at ``result`` (Space in the list)."""
+        from app.ui.preview import PreviewDialog
+
+        if result is not None:
+            PreviewDialog(result, self.last_request.query if self.last_request else "", self).exec()
+
+    def about(self) -> None:
+        """Version and where the data lives."""
+        from app import __version__
+        from app.config import data_root
+
+        from app.ui.text import esc
+
+        # Rich text (so the data path cannot be taken for markup, it is escaped).
+        QMessageBox.about(
+            self, "About Lexiscope",
+            f"<p><b>Lexiscope {esc(__version__)}</b></p><p>Search your folders by meaning, with every hit "
+            f"explained.</p><p>Data: {esc(data_root())}</p>",
+        )
