@@ -1,0 +1,174 @@
+"""The window end to end: real engine, real LanceDB in a temporary data root, no mocks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.ui.qt import QDropEvent, QMimeData, QPointF, Qt, QUrl
+from app.ui.results_delegate import item_html
+from app.ui.results_model import RESULT_ROLE
+from tests.ui.conftest import TIMEOUT_MS, index_and_wait, make_files, search_and_wait
+
+
+def _drop(win, paths: list[Path]) -> None:
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(40, 40), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    win.dropEvent(event)
+
+
+def test_welcome_state_on_empty_index(window):
+    assert window.results.is_welcome()
+    assert "Drop a folder here" in [w.text() for w in window.results.welcome.findChildren(type(window.busy_label))]
+
+
+def test_dropped_folder_is_indexed_and_findable(qtbot, window, tmp_path):
+    folder = tmp_path / "harbour notes"
+    folder.mkdir()
+    (folder / "strike.txt").write_text("The dockers went on strike at the harbour in 1916.", encoding="utf-8")
+    (folder / "weather.md").write_text("# Weather\n\nRain over the harvest fields.", encoding="utf-8")
+    with qtbot.waitSignal(window.indexer.finished, timeout=TIMEOUT_MS) as blocker:
+        _drop(window, [folder])
+    assert blocker.args[0].indexed == 2
+    assert str(folder) in window.settings.sources
+    qtbot.waitUntil(lambda: window.sources.folders.topLevelItemCount() == 1, timeout=TIMEOUT_MS)
+
+    response = search_and_wait(qtbot, window, "strike harbour")
+    assert [Path(r.path).name for r in response.results][:1] == ["strike.txt"]
+    assert window.proxy.rowCount() == len(response.results)
+    # The first hit is selected and shown in the detail pane, matched words highlighted.
+    qtbot.waitUntil(lambda: window.detail.result is not None, timeout=TIMEOUT_MS)
+    assert window.detail.path.text() == str(folder / "strike.txt")
+    assert "strike</span>" in window.detail.passage_html()
+    # No explanation from a words-only searcher: the neutral placeholder shows.
+    assert window.detail.explain.placeholder.isVisibleTo(window.detail)
+
+
+def test_keyboard_moves_selection_and_sort(qtbot, window, tmp_path):
+    index_and_wait(qtbot, window, [make_files(tmp_path / "notes", 5)])
+    search_and_wait(qtbot, window, "lighthouse")
+    view = window.results.view
+    qtbot.waitUntil(lambda: window.detail.result is not None, timeout=TIMEOUT_MS)
+    first = window.detail.result.path
+    view.setFocus()
+    qtbot.keyClick(view, Qt.Key.Key_Down)
+    assert window.detail.result.path != first
+    window.search_bar.sort.setCurrentIndex(window.search_bar.sort.findData("title"))
+    titles = [window.proxy.index(i, 0).data(RESULT_ROLE).title for i in range(window.proxy.rowCount())]
+    assert titles == sorted(titles, key=str.casefold)
+
+
+def test_export_writes_the_results(qtbot, window, tmp_path):
+    index_and_wait(qtbot, window, [make_files(tmp_path / "notes", 3)])
+    response = search_and_wait(qtbot, window, "lighthouse keeper")
+    assert response.results
+    for fmt in ("csv", "jsonl", "md", "html"):
+        out = tmp_path / f"out.{fmt}"
+        window.export_to(str(out))
+        qtbot.waitUntil(out.exists, timeout=TIMEOUT_MS)
+        assert response.results[0].path in out.read_text(encoding="utf-8").replace("\\\\", "\\")
+
+
+def test_markup_in_names_is_shown_literally(qtbot, window, tmp_path):
+    folder = tmp_path / "<b>bold<"
+    folder.mkdir()
+    odd = folder / "b> & co.txt"
+    odd.write_text("Minutes of the <i>harbour</i> board & co. meeting.", encoding="utf-8")
+    index_and_wait(qtbot, window, [folder])
+    response = search_and_wait(qtbot, window, "harbour board")
+    result = response.results[0]
+    assert result.path == str(odd)
+    html = item_html(result)
+    assert "<b>bold" not in html and "<i>" not in html
+    assert "&lt;i&gt;" in html and "&amp;" in html
+    qtbot.waitUntil(lambda: window.detail.result is not None, timeout=TIMEOUT_MS)
+    assert window.detail.path.text() == str(odd)
+    assert window.detail.path.textFormat() == Qt.TextFormat.PlainText
+    assert window.detail.title.textFormat() == Qt.TextFormat.PlainText
+    assert "&lt;i&gt;" in window.detail.passage_html()
+    # The passage view shows the characters, not markup.
+    assert "<i>harbour</i>" in window.detail.passage.toPlainText()
+    assert window.sources.folders.topLevelItem(0).text(0) == str(folder)
+    window.results.view.grab()  # paint the delegate with the odd row
+
+
+def test_cancel_stops_indexing_and_leaves_a_searchable_index(qtbot, window, tmp_path):
+    folder = make_files(tmp_path / "many", 300)
+    progress = []
+
+    def on_value(done, total):
+        progress.append((done, total))
+        if done and total and window.indexer.state == "running":
+            window.sources.cancel.click()
+
+    window.indexer.progressValue.connect(on_value)
+    report = index_and_wait(qtbot, window, [folder])
+    assert report.cancelled
+    assert 0 < report.indexed < 300
+    response = search_and_wait(qtbot, window, "lighthouse")
+    assert response.results
+    assert window.indexer.state == "idle"
+
+
+def test_pause_is_remembered_and_resume_finishes(qtbot, window, tmp_path):
+    from app.ui.state import UiState
+
+    folder = make_files(tmp_path / "many", 300)
+
+    def on_value(done, total):
+        if done and total and window.indexer.state == "running":
+            window.sources.pause.click()
+
+    window.indexer.progressValue.connect(on_value)
+    report = index_and_wait(qtbot, window, [folder])
+    window.indexer.progressValue.disconnect(on_value)
+    assert report.cancelled
+    assert window.indexer.state == "paused"
+    assert UiState.load().paused == [str(folder)]
+    assert window.sources.resume.isVisibleTo(window.sources)
+    with qtbot.waitSignal(window.indexer.finished, timeout=TIMEOUT_MS) as blocker:
+        window.sources.resume.click()
+    assert not blocker.args[0].cancelled
+    assert blocker.args[0].indexed + blocker.args[0].unchanged == 300
+    assert UiState.load().paused == []
+
+
+def test_image_query_finds_the_picture(qtbot, window):
+    from app.resources import sample_collection
+
+    photos = sample_collection() / "photos"
+    index_and_wait(qtbot, window, [photos])
+    with qtbot.waitSignal(window.searcher.results, timeout=TIMEOUT_MS) as blocker:
+        window.search_bar.search_image(str(photos / "chelsea the cat.jpg"))
+    response = blocker.args[1]
+    assert response.results and response.results[0].kind == "image"
+    assert any(Path(r.path).name == "chelsea the cat.jpg" for r in response.results)
+    qtbot.waitUntil(lambda: window.detail.image.pixmap() is not None and not window.detail.image.pixmap().isNull(),
+                    timeout=TIMEOUT_MS)
+
+
+def test_remove_folder_forgets_its_files(qtbot, window, tmp_path):
+    folder = make_files(tmp_path / "gone", 4)
+    index_and_wait(qtbot, window, [folder])
+    with qtbot.waitSignal(window.indexer.removed, timeout=TIMEOUT_MS) as blocker:
+        window.remove_folder(str(folder))
+    assert blocker.args[1] == 4
+    assert str(folder) not in window.settings.sources
+    qtbot.waitUntil(lambda: window.summary["documents"] == 0, timeout=TIMEOUT_MS)
+
+
+def test_window_closes_cleanly_while_indexing(qtbot, home, tmp_path):
+    from app.session import open_store
+    from app.ui.window import MainWindow
+
+    win = MainWindow(use_models=False)
+    qtbot.addWidget(win)
+    win.show()
+    folder = make_files(tmp_path / "many", 300)
+    win.add_paths([str(folder)])
+    qtbot.waitUntil(lambda: win.indexer.state == "running", timeout=TIMEOUT_MS)
+    assert win.close()
+    assert win.runner.active() == 0 or win.runner.pool.activeThreadCount() == 0
+    # The index opens and holds whatever batches finished.
+    assert open_store().counts()["documents"] <= 300
