@@ -16,6 +16,7 @@ from app.ui.qt import (
     QPixmap,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QSize,
     Qt,
     QTextBrowser,
@@ -24,10 +25,11 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
-from app.ui.text import esc, highlight
+from app.ui.text import display_title, esc, highlight
 from app.ui.workers import TaskRunner
 
-IMAGE_PX = 520
+IMAGE_PX = 900
+IMAGE_MAX_H = 420
 MATCH_STYLE = ('<span style="background:#fff1b8; font-weight:600">', "</span>")
 HOVER_STYLE = ('<span style="background:#f6c177; font-weight:600">', "</span>")
 
@@ -45,19 +47,19 @@ def load_image(path: str, px: int = IMAGE_PX):
 
 def passage_html(result, query: str, hovered: str = "") -> str:
     """The passage with query matches highlighted, and the hovered explanation term's spans stronger."""
-    text = result.passage_text or result.snippet
-    if result.kind == "image":
-        text = result.snippet or ""
-        spans = list(result.highlights)
-    else:
-        spans = match_spans(text, query_stems(query)) if query else []
+    text = result.passage_text or result.snippet or ""
+    spans = match_spans(text, query_stems(query)) if query else []
     exp = result.explanation or {}
     hover = [(s["start"], s["end"]) for s in exp.get("spans") or [] if hovered and s.get("term") == hovered]
     if hover:
         # Hovered term in a stronger colour; other matches stay as they were.
         body = highlight(text, hover, *HOVER_STYLE)
     else:
-        body = highlight(text, spans + [(s["start"], s["end"]) for s in exp.get("spans") or []], *MATCH_STYLE)
+        # Exact term matches join the query-word highlights; dense alignments show only on hover.
+        # Stop words ("of", "the") are counted in the score but would speckle the text: not highlighted.
+        terms = [(s["start"], s["end"]) for s in exp.get("spans") or []
+                 if s.get("kind", "term") == "term" and query_stems(str(s.get("term", "")))]
+        body = highlight(text, spans + terms, *MATCH_STYLE)
     return f'<div style="line-height:140%">{body}</div>'
 
 
@@ -86,7 +88,10 @@ class DetailPane(QScrollArea):
         self.result = None
         self.query = ""
         self._image_request = 0
+        self._image = None
         self.setWidgetResizable(True)
+        # Everything wraps to the pane's width; a sideways scroll bar would hide the bars' values.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
         body.setObjectName("detail")
@@ -103,6 +108,8 @@ class DetailPane(QScrollArea):
         self.image = QLabel()
         self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.image.setMinimumHeight(120)
+        # The pixmap must not set the pane's minimum width: resizeEvent refits it instead.
+        self.image.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.passage = QTextBrowser()
         self.passage.setObjectName("passage")
         self.passage.setOpenLinks(False)
@@ -146,15 +153,19 @@ class DetailPane(QScrollArea):
         if not has:
             self.title.setText("Select a result to see it here.")
             return
-        self.title.setText(result.title or Path(result.path).name)
+        self.title.setText(display_title(result))
         self.path.setText(result.path)
         self.meta.setText(meta_html(result))
         self.explain.set_explanation(result.explanation)
         is_image = result.kind == "image"
         self.image.setVisible(is_image)
         self.passage.setVisible(not is_image or bool(result.explanation))
+        # For a picture the "passage" is only its name words: a short box is enough.
+        self.passage.setMinimumHeight(60 if is_image else 160)
+        self.passage.setMaximumHeight(90 if is_image else 16777215)
         self.passage.setHtml(passage_html(result, query))
         if is_image:
+            self._image = None
             self.image.setText("Loading image…")
             self._load_image(result.path)
 
@@ -165,11 +176,29 @@ class DetailPane(QScrollArea):
 
         def done(image):
             if request == self._image_request and image is not None:
-                self.image.setPixmap(QPixmap.fromImage(image))
+                self._image = image
+                self._fit_image()
             elif request == self._image_request:
                 self.image.setText("This image cannot be shown.")
 
         self.runner.start(lambda task: load_image(path), name="image", done=done)
+
+    def _fit_image(self) -> None:
+        """Scale the loaded picture to the pane's width (never up, never taller than IMAGE_MAX_H)."""
+        if self._image is None:
+            return
+        width = max(120, self.viewport().width() - 40)
+        pix = QPixmap.fromImage(self._image)
+        if pix.width() > width or pix.height() > IMAGE_MAX_H:
+            pix = pix.scaled(width, IMAGE_MAX_H, Qt.AspectRatioMode.KeepAspectRatio,
+                             Qt.TransformationMode.SmoothTransformation)
+        self.image.setPixmap(pix)
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt's name
+        """Refit the picture to the new width."""
+        super().resizeEvent(event)
+        if self.result is not None and self.result.kind == "image":
+            self._fit_image()
 
     def _on_term_hovered(self, term: str) -> None:
         if self.result is not None:

@@ -104,8 +104,18 @@ class TermBars(QWidget):
 
 
 def components_text(components: dict) -> str:
-    """'dense 0.612 · sparse 12.3 · …' for the components that ran."""
-    return " · ".join(f"{k} {v:.3g}" for k, v in components.items() if isinstance(v, (int, float)))
+    """'dense 0.612 (#1) · sparse 12.3 (#4) · …' for the components that ran.
+
+    A component is a number, or a dict {score, rank, fused_part} as app.explain writes it.
+    """
+    parts = []
+    for name, value in components.items():
+        rank = None
+        if isinstance(value, dict):
+            value, rank = value.get("score"), value.get("rank")
+        if isinstance(value, (int, float)):
+            parts.append(f"{name} {value:.3g}" + (f" (#{rank})" if rank else ""))
+    return " · ".join(parts)
 
 
 def image_words_html(words: list[dict]) -> str:
@@ -140,6 +150,8 @@ class ExplainPanel(QWidget):
         self.components = QLabel()
         self.components.setObjectName("dim")
         self.components.setTextFormat(Qt.TextFormat.PlainText)
+        self.components.setWordWrap(True)
+        self.coverage.setWordWrap(True)
         self.image_words_label = QLabel("Image words (shared with the query are marked)")
         self.image_words_label.setObjectName("dim")
         self.image_words = QLabel()

@@ -33,6 +33,9 @@ class ResultsView(QListView):
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
         self.setAlternatingRowColors(True)
+        # Rows take the viewport's width (the delegate lays text out to fit); never scroll sideways.
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setResizeMode(QListView.ResizeMode.Adjust)
         self.doubleClicked.connect(self.openRequested)
 
     def keyPressEvent(self, event) -> None:  # noqa: N802 - Qt's name

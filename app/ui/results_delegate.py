@@ -5,6 +5,7 @@ from __future__ import annotations
 from app.ui.qt import (
     QColor,
     QFont,
+    QFontMetrics,
     QPainter,
     QPalette,
     QPixmap,
@@ -17,19 +18,26 @@ from app.ui.qt import (
     QTextDocument,
 )
 from app.ui.results_model import RESULT_ROLE, THUMB_ROLE
-from app.ui.text import esc, highlight, source_line
+from app.ui.text import display_title, esc, highlight, source_line
 
 PAD = 10
 ICON = 72
-ROW_HEIGHT = ICON + 2 * PAD
+ROW_HEIGHT = ICON + 2 * PAD + 12
+SNIPPET_CHARS = 190
 KIND_COLOURS = {"text": "#4f7bbf", "news": "#a0703c", "image": "#4c9a6a"}
 
 
 def item_html(result, text_colour: str = "#1f2328", dim_colour: str = "#656d76") -> str:
     """The rich text of a row. Every value from the file is escaped (a title may contain markup)."""
-    title = esc(result.title or result.path)
+    title = esc(display_title(result))
     source = esc(source_line(result))
-    snippet = highlight(result.snippet.replace("\n", " "), result.highlights)
+    text, spans = result.snippet.replace("\n", " "), result.highlights
+    if len(text) > SNIPPET_CHARS:
+        # Three lines fit a row; cut at a word and keep only highlights that remain whole.
+        cut = text.rfind(" ", 0, SNIPPET_CHARS)
+        text = text[: cut if cut > 0 else SNIPPET_CHARS] + "…"
+        spans = [(s, e) for s, e in spans if e <= len(text)]
+    snippet = highlight(text, spans)
     return (
         f'<div style="color:{text_colour}"><span style="font-weight:600; font-size:10.5pt">{title}</span>'
         f'<br><span style="color:{dim_colour}; font-size:8.5pt">{source}</span>'
@@ -46,8 +54,8 @@ class ResultDelegate(QStyledItemDelegate):
     """Draws result rows of a fixed height so the list scrolls smoothly."""
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt's name
-        """Every row has the same height."""
-        return QSize(max(option.rect.width(), 320), ROW_HEIGHT)
+        """Every row has the same height; the width follows the view."""
+        return QSize(200, ROW_HEIGHT)
 
     def paint(self, painter: QPainter, option, index) -> None:
         """Paint the row."""
@@ -73,10 +81,11 @@ class ResultDelegate(QStyledItemDelegate):
         font.setPointSizeF(max(font.pointSizeF() - 1, 7))
         painter.setFont(font)
         painter.setPen(dim)
-        score_rect = QRect(rect.right() - 60, rect.top(), 60, 18)
+        score_w = QFontMetrics(font).horizontalAdvance("0.00000") + 4
+        score_rect = QRect(rect.right() - score_w, rect.top(), score_w, 18)
         painter.drawText(score_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, score_text(result))
 
-        text_rect = QRect(icon.right() + PAD, rect.top() - 2, rect.width() - ICON - PAD - 64, rect.height() + 4)
+        text_rect = QRect(icon.right() + PAD, rect.top() - 2, rect.width() - ICON - 2 * PAD - score_w, rect.height() + 4)
         doc = QTextDocument()
         doc.setDefaultFont(option.font)
         doc.setDocumentMargin(0)

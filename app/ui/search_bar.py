@@ -213,7 +213,7 @@ class SearchBar(QWidget):
     def search_image(self, path: str) -> None:
         """Search by the picture at ``path``."""
         self.image = Path(path)
-        self.chip.setText(f"🖼 {self.image.name}  ✕")
+        self.chip.setText(f"Picture: {self.image.name}  ✕")
         self.chip.show()
         self.field.clear()
         self.field.setPlaceholderText("Searching by picture — type to search by words instead")

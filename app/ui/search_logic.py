@@ -46,7 +46,10 @@ class SearchRequest:
 
 
 def _words_of(path: Path) -> str:
-    return " ".join(re.findall(r"[^\W\d_]{2,}", path.stem))
+    from app.search.snippets import query_stems
+
+    # Stop words ("the cat") would match every passage; keep the words that carry meaning.
+    return " ".join(w for w in re.findall(r"[^\W\d_]{2,}", path.stem) if query_stems(w))
 
 
 def run_search(searcher, req: SearchRequest) -> SearchResponse:
@@ -65,7 +68,8 @@ def run_search(searcher, req: SearchRequest) -> SearchResponse:
         words = _words_of(req.image)
         if words:
             options.pop("image", None)
-            response = searcher.search(words, **options)
+            # Words only: the dense text model would match a file name against every passage.
+            response = searcher.search(words, mode="lexical", **options)
             response.notes.append(
                 f"No image model is installed: searched for the picture's file name words ({words})."
             )

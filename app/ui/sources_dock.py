@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from app.ui.index_controller import PAUSED, RUNNING, STOPPING
 from app.ui.qt import (
     QCheckBox,
@@ -121,7 +123,8 @@ class SourcesDock(QDockWidget):
         self.folders.clear()
         for folder in sources:
             c = roots.get(folder, {})
-            item = QTreeWidgetItem([folder, str(c.get("indexed", 0)), str(c.get("skipped", 0)), str(c.get("failed", 0))])
+            name = Path(folder).name or folder
+            item = QTreeWidgetItem([name, str(c.get("indexed", 0)), str(c.get("skipped", 0)), str(c.get("failed", 0))])
             item.setToolTip(0, folder)
             item.setData(0, Qt.ItemDataRole.UserRole, folder)
             for col in (1, 2, 3):
@@ -139,6 +142,7 @@ class SourcesDock(QDockWidget):
     def set_state(self, state: str) -> None:
         """Enable the run buttons that make sense in ``state``."""
         self.pause.setEnabled(state == RUNNING)
+        self.bar.setVisible(state in (RUNNING, STOPPING))
         self.cancel.setEnabled(state in (RUNNING, PAUSED))
         self.resume.setVisible(state == PAUSED)
         self.pause.setVisible(state != PAUSED)

@@ -39,6 +39,16 @@ def highlight(text: str, spans, open_tag: str = "<b>", close_tag: str = "</b>") 
     return "".join(out).replace("\n", "<br>")
 
 
+def display_title(result) -> str:
+    """The title to show: the document's, unless it has too few letters to mean anything (OCR debris)."""
+    from pathlib import Path
+
+    title = (result.title or "").strip()
+    if sum(ch.isalpha() for ch in title) >= 3:
+        return title
+    return Path(result.path).name or title
+
+
 def source_line(result) -> str:
     """Plain text: date, newspaper and place for news; date and folder otherwise."""
     meta = result.meta or {}

@@ -89,7 +89,7 @@ def test_markup_in_names_is_shown_literally(qtbot, window, tmp_path):
     assert "&lt;i&gt;" in window.detail.passage_html()
     # The passage view shows the characters, not markup.
     assert "<i>harbour</i>" in window.detail.passage.toPlainText()
-    assert window.sources.folders.topLevelItem(0).text(0) == str(folder)
+    assert window.sources.folders.topLevelItem(0).text(0) == folder.name
     window.results.view.grab()  # paint the delegate with the odd row
 
 
