@@ -1,0 +1,13 @@
+"""Lexiscope's ML models: catalog, resolution (cache / offline package / folder / hub), verification
+and encoders. Knows nothing of ``app``. Importing this package is cheap: torch and transformers are
+imported only when an encoder is loaded."""
+
+from models.catalog import CATALOG, ROLES, ModelFile, ModelSpec, default_spec, get_spec, specs_for
+from models.loader import load_encoder, spec_for
+from models.resolve import import_folder, installed, resolve
+from models.verify import ModelCorrupt, ModelError, ModelMissing
+
+__all__ = [
+    "CATALOG", "ROLES", "ModelCorrupt", "ModelError", "ModelFile", "ModelMissing", "ModelSpec",
+    "default_spec", "get_spec", "import_folder", "installed", "load_encoder", "resolve", "spec_for", "specs_for",
+]

@@ -1,0 +1,71 @@
+"""Pick the compute device and a thread count that leaves a desktop responsive."""
+
+from __future__ import annotations
+
+import os
+
+_configured = False
+
+
+def pick_device(pref: str = "auto") -> str:
+    """"cuda", "mps" or "cpu": ``pref`` when it is available, else the best available for "auto"."""
+    import torch
+
+    pref = (pref or "auto").lower()
+    if pref not in ("auto", "cuda", "mps", "cpu"):
+        raise ValueError(f"unknown device {pref!r}; use auto, cuda, mps or cpu")
+    cuda = torch.cuda.is_available()
+    mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
+    if pref == "cuda" and cuda or pref == "auto" and cuda:
+        return "cuda"
+    if pref == "mps" and mps or pref == "auto" and mps:
+        return "mps"
+    return "cpu"
+
+
+def physical_cores() -> int:
+    """Physical cores of this process's CPU set (hyper-threads do not help dense matmul)."""
+    try:
+        logical = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        logical = os.cpu_count() or 1
+    try:  # Linux: count distinct (package, core) pairs among the CPUs we may use
+        cores = set()
+        for cpu in (os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(logical)):
+            base = f"/sys/devices/system/cpu/cpu{cpu}/topology/"
+            with open(base + "core_id") as a, open(base + "physical_package_id") as b:
+                cores.add((a.read().strip(), b.read().strip()))
+        if cores:
+            return len(cores)
+    except OSError:
+        pass
+    return max(1, logical // 2) if logical > 2 else logical
+
+
+def configure_threads(max_threads: int | None = None) -> int:
+    """Set torch's intra-op threads to the physical cores, minus one on machines with more than 4.
+
+    Why: beyond the physical core count, threads contend and slow down; on larger machines one core
+    is kept for the GUI and the readers. On 2-4 cores all are used, since encoding is the bottleneck
+    and the GUI thread mostly sleeps. ``LEXISCOPE_THREADS`` overrides. Returns the count set.
+    """
+    global _configured
+    import torch
+
+    env = os.environ.get("LEXISCOPE_THREADS")
+    if env and env.isdigit() and int(env) > 0:
+        n = int(env)
+    else:
+        cores = physical_cores()
+        n = cores - 1 if cores > 4 else cores
+    if max_threads:
+        n = min(n, max_threads)
+    n = max(1, n)
+    torch.set_num_threads(n)
+    if not _configured:
+        try:  # inter-op threads can only be set once per process, before any parallel work
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass
+        _configured = True
+    return n

@@ -1,0 +1,59 @@
+"""One entry point from a role and an optional model id to a ready encoder."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from models.catalog import ModelSpec
+from models.resolve import installed_spec, preferred_installed, resolve
+from models.verify import ModelMissing
+
+ProgressFn = Callable[[int, int], None]
+
+
+def spec_for(role: str, model_id: str | None, cache_dir: Path) -> ModelSpec:
+    """The spec a load would use: ``model_id`` (catalog or imported), or the preferred installed one."""
+    if model_id:
+        try:
+            return installed_spec(cache_dir, role, model_id)
+        except KeyError as exc:
+            raise ModelMissing(None, f"{exc.args[0]}. See `lexiscope models list`.") from exc
+    return preferred_installed(role, cache_dir)
+
+
+def load_encoder(role: str, model_id: str | None = None, *, cache_dir: Path, device: str = "auto",
+                 allow_download: bool = False, on_progress: ProgressFn | None = None):
+    """Resolve and load the model for ``role``.
+
+    Returns a TextEncoder (text), MlmVocabEncoder or IdfVocabEncoder (vocab), ``ClipEncoder`` (image),
+    or, for ner, the resolved spaCy pipeline folder (the masker loads it). Raises ModelMissing with
+    instructions when the files are not available, ModelCorrupt when they fail verification.
+    """
+    spec = spec_for(role, model_id, cache_dir)
+    folder = resolve(spec, Path(cache_dir), allow_download=allow_download, on_progress=on_progress)
+    if role == "ner":
+        return folder
+    # Heavy imports (torch, transformers, open_clip) stay inside this function so `import models` is cheap.
+    from models.device import configure_threads, pick_device
+
+    dev = pick_device(device)
+    configure_threads()
+    if role == "text":
+        from models.text import TextEncoder
+
+        return TextEncoder(spec, folder, device=dev)
+    if role == "vocab":
+        from models.sparse import IdfVocabEncoder, MlmVocabEncoder
+
+        if spec.id == "idf":
+            return IdfVocabEncoder(spec, folder)
+        return MlmVocabEncoder(spec, folder, device=dev)
+    if role == "image":
+        try:
+            from models.clip import ClipEncoder
+        except ImportError as exc:
+            raise ModelMissing(spec, f"The image encoder cannot be loaded in this build ({exc}); "
+                               "text and lexical search still work.") from exc
+        return ClipEncoder.from_dir(folder, device=dev)
+    raise ValueError(f"unknown model role {role!r}")

@@ -1,0 +1,182 @@
+"""Dense text encoder: a transformers encoder + mean (or CLS) pooling + L2 normalisation.
+
+Speed on a small CPU comes from four things, each measured in ``bench/text_throughput.py``:
+texts are tokenised once and sorted by length, batches are cut by a token budget (many short texts
+or few long ones) and padded only to their own longest text, inference runs under
+``torch.inference_mode``, and on CPUs with native bfloat16 (AVX512-BF16 / AMX) matrix multiplies run
+in bfloat16 under autocast while layer norms, softmax and pooling stay in float32.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from models.catalog import ModelSpec
+
+ProgressFn = Callable[[int, int], None]
+# Tokens per forward pass. Larger batches stop paying off on CPU once a batch no longer fits in
+# cache; 16 texts of 256 tokens measured faster than 32 on a 2-core EPYC.
+TOKEN_BUDGET = 4096
+
+
+def cpu_supports_bf16() -> bool:
+    """True when oneDNN can run bfloat16 matmuls natively on this CPU (AVX512-BF16 or AMX)."""
+    import torch
+
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def autocast_dtype(device: str, precision: str):
+    """The autocast dtype for ``precision`` ("auto", "fp32", "bf16", "fp16") on ``device``, or None."""
+    import torch
+
+    if precision == "fp32":
+        return None
+    if precision == "bf16":
+        return torch.bfloat16
+    if precision == "fp16":
+        return torch.float16
+    if precision != "auto":
+        raise ValueError(f"unknown precision {precision!r}")
+    if device == "cuda":
+        return torch.float16
+    if device == "cpu" and cpu_supports_bf16():
+        return torch.bfloat16
+    return None  # mps and CPUs without bf16 units: float32 is both faster and exact
+
+
+def dtype_name(dtype) -> str:
+    """"fp32" for None, else "bf16" / "fp16" for an autocast dtype."""
+    return "fp32" if dtype is None else {"torch.bfloat16": "bf16", "torch.float16": "fp16"}.get(str(dtype), str(dtype))
+
+
+def length_batches(lengths: list[int], token_budget: int = TOKEN_BUDGET, max_batch: int = 256) -> list[list[int]]:
+    """Indices grouped into batches of similar length, longest first, each within ``token_budget``."""
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    batches: list[list[int]] = []
+    current: list[int] = []
+    for i in order:
+        # Sorted descending, so the first item of a batch is its longest: padded size = len * count.
+        width = lengths[current[0]] if current else lengths[i]
+        if current and (width * (len(current) + 1) > token_budget or len(current) >= max_batch):
+            batches.append(current)
+            current = []
+        current.append(i)
+    if current:
+        batches.append(current)
+    return batches
+
+
+class TextEncoder:
+    """Dense sentence embeddings (unit length, float32) from a local model folder."""
+
+    def __init__(self, spec: ModelSpec, folder: Path, *, device: str = "cpu", precision: str = "auto",
+                 batch_tokens: int = TOKEN_BUDGET) -> None:
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.spec = spec
+        self.folder = Path(folder)
+        self.device = device
+        self.batch_tokens = batch_tokens
+        # AutoTokenizer reads tokenizer.json/tokenizer_config.json; constructing BertTokenizerFast from a
+        # vocab file silently yields a 5-token vocabulary in transformers 5.
+        self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
+        self.model = AutoModel.from_pretrained(self.folder, use_safetensors=True).to(device).eval()
+        self.pooling = self._pooling()
+        self.max_length = self._max_length()
+        self._dtype = autocast_dtype(device, precision)
+        self._torch = torch
+        self.dim = int(self.model.config.hidden_size)
+
+    def _pooling(self) -> str:
+        """Catalog pooling, or the sentence-transformers pooling config of an imported model."""
+        if self.spec.pooling != "mean":
+            return self.spec.pooling
+        cfg = self.folder / "1_Pooling" / "config.json"
+        if cfg.is_file():
+            data = json.loads(cfg.read_text(encoding="utf-8"))
+            if data.get("pooling_mode_cls_token") and not data.get("pooling_mode_mean_tokens"):
+                return "cls"
+        return "mean"
+
+    def _max_length(self) -> int:
+        """Window in tokens: sentence-transformers' max_seq_length when given (MiniLM was trained at 256)."""
+        n = self.spec.max_length
+        cfg = self.folder / "sentence_bert_config.json"
+        if cfg.is_file():
+            n = min(n, int(json.loads(cfg.read_text(encoding="utf-8")).get("max_seq_length", n)))
+        return min(n, int(self.model.config.max_position_embeddings))
+
+    @property
+    def precision(self) -> str:
+        """The compute precision in use: "fp32", "bf16" or "fp16"."""
+        return dtype_name(self._dtype)
+
+    def _forward(self, features: dict) -> "object":
+        torch = self._torch
+        batch = {k: v.to(self.device) for k, v in features.items()}
+        if self._dtype is not None:
+            with torch.autocast(device_type=self.device, dtype=self._dtype):
+                hidden = self.model(**batch).last_hidden_state
+        else:
+            hidden = self.model(**batch).last_hidden_state
+        return hidden.float(), batch["attention_mask"]
+
+    def _pool(self, hidden, mask):
+        torch = self._torch
+        if self.pooling == "cls":
+            vec = hidden[:, 0]
+        else:
+            m = mask.unsqueeze(-1).to(hidden.dtype)
+            vec = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        return torch.nn.functional.normalize(vec, p=2, dim=-1)
+
+    def encode_documents(self, texts: list[str], batch_size: int = 32,
+                         on_progress: ProgressFn | None = None) -> np.ndarray:
+        """Embeddings (n, dim) float32, unit length. ``batch_size`` caps texts per batch; the token
+        budget usually decides (so short texts batch wider than long ones)."""
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
+        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
+        lengths = [len(ids) for ids in enc["input_ids"]]
+        done = 0
+        with self._torch.inference_mode():
+            for idx in length_batches(lengths, self.batch_tokens, max_batch=max(1, batch_size)):
+                features = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in keys}, return_tensors="pt")
+                hidden, mask = self._forward(features)
+                out[idx] = self._pool(hidden, mask).cpu().numpy()
+                done += len(idx)
+                if on_progress is not None:
+                    on_progress(done, len(texts))
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """One query embedding (dim,), with the model's query instruction when it has one."""
+        return self.encode_documents([self.spec.query_prefix + text])[0]
+
+    def token_embeddings(self, text: str) -> tuple[list[str], list[tuple[int, int]], np.ndarray]:
+        """Contextual token vectors of ``text`` (special tokens dropped), unit length, with each token's
+        (start, end) character offsets in ``text``: the pieces of a MaxSim explanation."""
+        torch = self._torch
+        enc = self.tokenizer(text, truncation=True, max_length=self.max_length, return_offsets_mapping=True,
+                             return_special_tokens_mask=True, return_tensors="pt")
+        offsets = enc.pop("offset_mapping")[0].tolist()
+        special = enc.pop("special_tokens_mask")[0].bool()
+        with torch.inference_mode():
+            hidden, _ = self._forward(enc)
+        keep = ~special
+        vecs = torch.nn.functional.normalize(hidden[0][keep], p=2, dim=-1).cpu().numpy().astype(np.float32)
+        ids = enc["input_ids"][0][keep].tolist()
+        tokens = self.tokenizer.convert_ids_to_tokens(ids)
+        kept_offsets = [tuple(o) for o, s in zip(offsets, special.tolist()) if not s]
+        return tokens, kept_offsets, vecs
