@@ -150,8 +150,12 @@ class DetailPane(QScrollArea):
             w.setVisible(has)
         for b in self.buttons.values():
             b.setVisible(has)
+        # The empty state reads as a hint, not a heading (style sheet: QLabel#detailTitle[empty="true"]).
+        self.title.setProperty("empty", not has)
+        self.title.style().unpolish(self.title)
+        self.title.style().polish(self.title)
         if not has:
-            self.title.setText("Select a result to see it here.")
+            self.title.setText("Select a result to see it here, with why it matched.")
             return
         self.title.setText(display_title(result))
         self.path.setText(result.path)

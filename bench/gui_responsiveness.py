@@ -1,0 +1,130 @@
+"""GUI responsiveness benchmark (not a test): GUI-thread stalls while indexing, and time to a shown window.
+
+(a) Stall: a QTimer ticks every 5 ms on the GUI thread while the window indexes a folder (the same
+    IndexController worker path as a drop); the longest gap between ticks is the longest freeze a user
+    would feel. Goal: no stall over 50 ms.
+(b) Start-up: spawn ``python -m app.cli`` (no subcommand: the window) with LEXISCOPE_REPORT_SHOWN=exit
+    and time from just before the spawn to the line the window prints once it is shown. Goal: < 2 s.
+
+Usage:
+    .venv/bin/python bench/gui_responsiveness.py                    # chronam-1916 + images, words only
+    .venv/bin/python bench/gui_responsiveness.py --models           # with the configured models
+    .venv/bin/python bench/gui_responsiveness.py --skip-stall --starts 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT.parent / "shared" / "data"
+DEFAULT_FOLDERS = [DATA / "chronam-1916", DATA / "images"]
+TICK_MS = 5
+
+
+def machine() -> str:
+    """A one-line description of this machine."""
+    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}, Qt platform {os.environ.get('QT_QPA_PLATFORM', 'default')}"
+
+
+def measure_stall(folders: list[Path], use_models: bool) -> dict:
+    """Index ``folders`` in a window on a fresh data root; return tick-gap statistics."""
+    os.environ["LEXISCOPE_HOME"] = tempfile.mkdtemp(prefix="lexiscope-bench-")
+    from app.ui.qt import QApplication, Qt, QTimer
+    from app.ui.style import apply_style
+    from app.ui.window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    apply_style(app)
+    win = MainWindow(use_models=use_models)
+    win.show()
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def tick() -> None:
+        now = time.perf_counter()
+        gaps.append((now - last[0]) * 1000)
+        last[0] = now
+
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(tick)
+    reports = []
+    win.indexer.finished.connect(reports.append)
+    # Let the window settle (first paint, counts) before measuring.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and win.summary is None:
+        app.processEvents()
+        time.sleep(0.005)
+    timer.start()
+    t0 = time.perf_counter()
+    last[0] = t0
+    win.add_paths([str(f) for f in folders])
+    while not reports:
+        app.processEvents()
+        time.sleep(0.001)
+    seconds = time.perf_counter() - t0
+    timer.stop()
+    win.close()
+    gaps.sort()
+    report = reports[0]
+    return {
+        "files_indexed": report.indexed,
+        "seconds": round(seconds, 1),
+        "ticks": len(gaps),
+        "max_gap_ms": round(gaps[-1], 1),
+        "p99_gap_ms": round(gaps[int(len(gaps) * 0.99) - 1], 1),
+        "median_gap_ms": round(statistics.median(gaps), 1),
+        "gaps_over_50ms": sum(g > 50 for g in gaps),
+    }
+
+
+def measure_start(runs: int) -> list[float]:
+    """Seconds from spawn to a shown window, per run (the first run is colder: imports not cached)."""
+    out = []
+    env = dict(os.environ, LEXISCOPE_REPORT_SHOWN="exit", QT_QPA_PLATFORM=os.environ.get("QT_QPA_PLATFORM", "offscreen"))
+    env["LEXISCOPE_HOME"] = tempfile.mkdtemp(prefix="lexiscope-bench-start-")
+    for _ in range(runs):
+        t0 = time.time()
+        proc = subprocess.run([sys.executable, "-m", "app.cli"], env=env, cwd=ROOT, capture_output=True, text=True,
+                              timeout=120)
+        shown = [line for line in proc.stdout.splitlines() if line.startswith("window-shown ")]
+        if not shown:
+            raise SystemExit(f"the window did not report being shown:\n{proc.stdout}\n{proc.stderr}")
+        out.append(float(shown[0].split()[1]) - t0)
+    return out
+
+
+def main() -> None:
+    """Run the measurements and print them."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path, default=DEFAULT_FOLDERS)
+    parser.add_argument("--models", action="store_true", help="index with the configured models (default: words only)")
+    parser.add_argument("--starts", type=int, default=3, help="start-up runs")
+    parser.add_argument("--skip-stall", action="store_true")
+    args = parser.parse_args()
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    os.environ.setdefault("LANCEDB_LOG", "error")
+    print(f"machine: {machine()}")
+    if args.starts:
+        times = measure_start(args.starts)
+        print(f"start-up to shown window: {', '.join(f'{t:.2f}' for t in times)} s "
+              f"(median {statistics.median(times):.2f} s; goal < 2 s)")
+    if not args.skip_stall:
+        stats = measure_stall(args.folders, args.models)
+        print(f"indexing {' + '.join(f.name for f in args.folders)} ({'models' if args.models else 'words only'}): "
+              + ", ".join(f"{k} {v}" for k, v in stats.items()))
+        print(f"longest GUI-thread stall: {stats['max_gap_ms']} ms (goal < 50 ms)")
+
+
+if __name__ == "__main__":
+    main()
