@@ -87,7 +87,10 @@ class Searcher:
                 components.update(retriever.retrieve(self.store, terms, where, depth, {**options, "mode": mode}))
         notes += self.notes
         fused = fuse(components, self.weights)
-        results = self._group(fused, k, lexical)
+        from app.news.reprints import group
+
+        # Printings of one wire story collapse into one result (app.news): fetch more to still fill ``k``.
+        results = group(self._group(fused, k * 3, lexical), self.store)[:k]
         if options.get("explain") and self.explainer is not None:
             self.explainer(self, terms, results)
         names = sorted(components)
@@ -140,6 +143,7 @@ class Searcher:
                     passage_end=row["end"],
                     passage_text=text,
                     scores=dict(cand.scores),
+                    ranks=dict(cand.ranks),
                     folder=row["folder"],
                     thumb=doc.get("thumb", ""),
                     meta=doc.get("meta", {}),

@@ -83,6 +83,7 @@ class Result:
     thumb: str = ""
     meta: dict = field(default_factory=dict)
     explanation: dict | None = None
+    ranks: dict = field(default_factory=dict)  # per component, 1-based, before grouping
 
     def to_json(self, *, full: bool = False) -> dict:
         """The stable JSON shape of a result (see docs/json.md)."""

@@ -1,0 +1,188 @@
+"""Why a result matched, in words (the VDR way: a match decomposes over vocabulary terms).
+
+For each result:
+- ``terms``: the shared vocabulary terms of query q and passage d with their exact contributions
+  q_t·d_t. ``all_terms`` holds every shared id, and their contributions add up to the sparse score;
+  ``terms`` merges WordPiece pieces into the passage words they came from, and orders stop words and
+  punctuation after content words so they never lead. ``coverage`` is the share of the sparse score the
+  displayed top terms carry.
+- ``spans``: where in the passage the match sits: exact vocabulary-term matches (kind "term"), and for
+  the dense score the ColBERT-style MaxSim alignment of query tokens to passage tokens (kind "dense").
+  Offsets are into the passage text, which is the original document text (OCR noise and all).
+- ``image_words``: for images, the strongest words of the image's vocabulary vector, shared ones marked.
+- ``components``: each retrieval component's score, rank and its share of the fused (RRF) score.
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+from app.search.engine import RRF_K
+
+TOP_TERMS = 10
+# A query token's best passage token must be at least this similar to be shown as an alignment:
+# below it MaxSim picks noise (cosine of unrelated contextual MiniLM tokens is typically 0.2–0.4).
+ALIGN_MIN_SIM = 0.55
+_tok_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    from transformers import AutoTokenizer
+
+    from models.vocab import vocab_dir
+
+    return AutoTokenizer.from_pretrained(str(vocab_dir()))
+
+
+@lru_cache(maxsize=1)
+def _vocab() -> tuple[str, ...]:
+    from models.vocab import load_vocab
+
+    return tuple(load_vocab())
+
+
+@lru_cache(maxsize=1)
+def _stop() -> frozenset[str]:
+    from models.vocab import stop_words
+
+    return stop_words()
+
+
+def _is_weak(word: str) -> bool:
+    """Stop words and punctuation: counted, never leading."""
+    w = word.lower().lstrip("#")
+    return w in _stop() or not any(ch.isalnum() for ch in w) or len(w) < 2
+
+
+def contributions(q: tuple[np.ndarray, np.ndarray], d: tuple[np.ndarray, np.ndarray]) -> list[tuple[int, float, float, float]]:
+    """Every shared id with (id, contribution q_t·d_t, q_t, d_t), largest first; they sum to q·d."""
+    common, qi, di = np.intersect1d(q[0], d[0], assume_unique=True, return_indices=True)
+    qw, dw = q[1][qi].astype(np.float64), d[1][di].astype(np.float64)
+    rows = [(int(t), float(a * b), float(a), float(b)) for t, a, b in zip(common, qw, dw)]
+    return sorted(rows, key=lambda r: -r[1])
+
+
+def passage_tokens(text: str) -> list[tuple[int, int, int]]:
+    """(token id, start, end) of the passage's WordPiece tokens, offsets into ``text``."""
+    with _tok_lock:  # fast tokenizers are not safe to call from two threads at once
+        enc = _tokenizer()(text, add_special_tokens=False, return_offsets_mapping=True, truncation=False)
+    return [(i, s, e) for i, (s, e) in zip(enc["input_ids"], enc["offset_mapping"])]
+
+
+def _word_at(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a piece's span to the whole word it belongs to."""
+    while start > 0 and text[start - 1].isalnum():
+        start -= 1
+    while end < len(text) and text[end].isalnum():
+        end += 1
+    return start, end
+
+
+def term_view(contribs, text: str, tokens: list[tuple[int, int, int]]) -> tuple[list[dict], list[dict]]:
+    """Readable terms (pieces merged into passage words) and their spans in ``text``."""
+    vocab = _vocab()
+    spans_of: dict[int, list[tuple[int, int]]] = {}
+    for tid, s, e in tokens:
+        spans_of.setdefault(tid, []).append((s, e))
+    merged: dict[str, dict] = {}
+    spans: list[dict] = []
+    for tid, c, qw, dw in contribs:
+        piece = vocab[tid]
+        locs = spans_of.get(tid, [])
+        if piece.startswith("##") and locs:
+            ws, we = _word_at(text, *locs[0])
+            word = text[ws:we].lower()
+        else:
+            word = piece.lstrip("#")
+        entry = merged.setdefault(word, {"term": word, "contribution": 0.0, "query_weight": 0.0, "doc_weight": 0.0,
+                                         "pieces": []})
+        entry["contribution"] += c
+        entry["query_weight"] = max(entry["query_weight"], qw)
+        entry["doc_weight"] = max(entry["doc_weight"], dw)
+        entry["pieces"].append(piece)
+        for s, e in locs:
+            ws, we = _word_at(text, s, e)
+            spans.append({"start": ws, "end": we, "term": word, "kind": "term"})
+    terms = sorted(merged.values(), key=lambda t: (_is_weak(t["term"]), -t["contribution"]))
+    for t in terms:
+        t["contribution"] = round(t["contribution"], 6)
+        t["query_weight"] = round(t["query_weight"], 4)
+        t["doc_weight"] = round(t["doc_weight"], 4)
+    unique = {(s["start"], s["end"]): s for s in spans}
+    return terms, sorted(unique.values(), key=lambda s: s["start"])
+
+
+def dense_alignment(text_encoder, query: str, passage: str) -> list[dict]:
+    """MaxSim: each query token's most similar passage token (above a floor), as spans in ``passage``."""
+    q_tokens, _, q_vecs = text_encoder.token_embeddings(query)
+    p_tokens, p_offsets, p_vecs = text_encoder.token_embeddings(passage)
+    if not len(q_vecs) or not len(p_vecs):
+        return []
+    sims = q_vecs @ p_vecs.T
+    best = sims.argmax(axis=1)
+    out = {}
+    for qi, pi in enumerate(best):
+        sim = float(sims[qi, pi])
+        if sim < ALIGN_MIN_SIM or _is_weak(q_tokens[qi]):
+            continue
+        s, e = _word_at(passage, *p_offsets[pi])
+        prev = out.get((s, e))
+        if prev is None or prev["similarity"] < sim:
+            out[(s, e)] = {"start": s, "end": e, "term": q_tokens[qi].lstrip("#"), "kind": "dense",
+                           "similarity": round(sim, 4)}
+    return sorted(out.values(), key=lambda s: s["start"])
+
+
+def components(result, weights: dict | None, ranks: dict) -> dict:
+    """Each component's score, rank and RRF share of the fused score."""
+    out = {}
+    for name, score in result.scores.items():
+        if name == "fused":
+            continue
+        rank = ranks.get(name)
+        part = (weights or {}).get(name, 1.0) / (RRF_K + rank) if rank else None
+        out[name] = {"score": score, "rank": rank, "fused_part": None if part is None else round(part, 6)}
+    out["fused"] = {"score": result.scores.get("fused")}
+    return out
+
+
+def explain_results(searcher, terms, results, *, dense_spans: bool = True) -> None:
+    """Attach ``explanation`` to each result (in place)."""
+    retriever = next(iter(searcher.retrievers), None)
+    matrix = q = None
+    if retriever is not None and searcher.store.vocab_model():
+        matrix = retriever.sparse_matrix(searcher.store)
+        q = retriever.sparse_vector(terms, matrix)
+    query_text = " ".join(t.text for t in terms if t.text and t.weight > 0)
+    text_encoder = getattr(getattr(retriever, "models", None), "text", None)
+    for r in results:
+        exp: dict = {"terms": [], "coverage": None, "sparse_score": None, "spans": [], "components": {}}
+        exp["components"] = components(r, searcher.weights, getattr(r, "ranks", {}) or {})
+        if matrix is not None and q is not None and r.passage_id in matrix.row_of:
+            row = matrix.matrix.getrow(matrix.row_of[r.passage_id])
+            d = (row.indices.astype(np.int32), row.data.astype(np.float32))
+            contribs = contributions(q, d)
+            total = float(sum(c for _, c, _, _ in contribs))
+            exp["sparse_score"] = round(total, 6)
+            exp["all_terms"] = [{"id": t, "term": _vocab()[t], "contribution": c} for t, c, _, _ in contribs]
+            if r.kind == "image":
+                shared = {_vocab()[t] for t, *_ in contribs}
+                order = np.argsort(-d[1])
+                exp["image_words"] = [{"term": _vocab()[int(d[0][i])], "weight": round(float(d[1][i]), 4),
+                                       "shared": _vocab()[int(d[0][i])] in shared} for i in order]
+                view = [{"term": _vocab()[t], "contribution": round(c, 6), "query_weight": round(a, 4),
+                         "doc_weight": round(b, 4)} for t, c, a, b in contribs]
+            else:
+                view, spans = term_view(contribs, r.passage_text, passage_tokens(r.passage_text))
+                exp["spans"] = spans
+            exp["terms"] = view[:TOP_TERMS]
+            shown = sum(t["contribution"] for t in exp["terms"])
+            exp["coverage"] = round(shown / total, 4) if total > 0 else None
+        if dense_spans and text_encoder is not None and r.kind != "image" and query_text:
+            exp["spans"] = sorted(exp["spans"] + dense_alignment(text_encoder, query_text, r.passage_text),
+                                  key=lambda s: (s["start"], s["kind"]))
+        r.explanation = exp

@@ -1,0 +1,132 @@
+"""Search by meaning through the real model path, with tiny models built in the test.
+
+Covers: text → images, image → images, image → related text (via its vocabulary vector), hybrid
+scores in the JSON, explanations that add up, a missing image model that is not a crash, and a model
+change that re-embeds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from app.config import Settings
+from app.embed import load_models, model_status
+from app.index_run import index_paths
+from app.session import make_searcher
+from app.store import Store
+from tests.fixtures.tiny_models import install_tiny_models
+
+
+def _collection(folder: Path) -> Path:
+    folder.mkdir()
+    rng = np.random.default_rng(1)
+    for name in ("red square", "blue sky", "noise"):
+        arr = rng.integers(0, 256, (48, 64, 3), dtype=np.uint8)
+        Image.fromarray(arr).save(folder / f"{name}.png")
+    (folder / "harbour.txt").write_text("The harbour strike closed the docks for six weeks.\n", encoding="utf-8")
+    (folder / "epidemic.txt").write_text("Polio quarantine closed theatres and beaches in summer.\n", encoding="utf-8")
+    (folder / "weather.md").write_text("# Weather\n\nA dry spring and July storms ruined the wheat.\n", encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory):
+    base = tmp_path_factory.mktemp("models-search")
+    home = base / "home"
+    home.mkdir()
+    mp = pytest.MonkeyPatch()
+    mp.setenv("LEXISCOPE_HOME", str(home))
+    settings = install_tiny_models(home, base / "built")
+    folder = _collection(base / "collection")
+    report = index_paths([folder], settings, root=home)
+    assert report.indexed == 6 and not report.notes
+    yield home, folder, settings
+    mp.undo()
+
+
+def test_index_has_every_vector_kind(indexed):
+    home, _, _ = indexed
+    store = Store(home)
+    assert {c.name for c in store.vector_columns()} == {"vec_text", "vec_clip"}
+    assert store.vocab_model() == "tiny-mlm"
+    rows = store.passage_rows("true", ["kind", "vec_text", "vec_clip", "sparse_ids"])
+    for r in rows:
+        assert r["sparse_ids"], r["kind"]
+        if r["kind"] == "image":
+            assert r["vec_clip"] is not None and r["vec_text"] is None
+        else:
+            assert r["vec_text"] is not None and r["vec_clip"] is None
+
+
+def test_text_query_returns_images_and_text(indexed):
+    home, _, settings = indexed
+    response = make_searcher(Store(home), settings).search("zebra crossing", k=10)
+    kinds = {r.kind for r in response.results}
+    assert kinds == {"image", "text"}
+    assert "clip" in response.mode and "dense" in response.mode
+    assert all(r.scores["clip"] is not None for r in response.results if r.kind == "image")
+
+
+def test_image_query_returns_that_image_first(indexed):
+    home, folder, settings = indexed
+    searcher = make_searcher(Store(home), settings)
+    response = searcher.search("", k=3, image=folder / "blue sky.png", kinds=None)
+    assert response.results[0].path == str(folder / "blue sky.png")
+    assert response.results[0].scores["clip"] == pytest.approx(1.0, abs=1e-4)
+    # Query arithmetic with an image path behaves the same.
+    response = searcher.search(f"+1 {folder / 'noise.png'}", k=1)
+    assert response.results[0].path == str(folder / "noise.png")
+
+
+def test_explanations_add_up_to_the_sparse_score(indexed):
+    home, _, settings = indexed
+    searcher = make_searcher(Store(home), settings)
+    checked = 0
+    for query in ("harbour strike", "polio quarantine beaches", "wheat storms", "docks", "summer weather"):
+        response = searcher.search(query, k=6, explain=True)
+        for r in response.results:
+            exp = r.explanation
+            if r.scores.get("sparse") is None:
+                continue
+            total = sum(t["contribution"] for t in exp["all_terms"])
+            assert total == pytest.approx(r.scores["sparse"], rel=1e-4)
+            assert exp["sparse_score"] == pytest.approx(r.scores["sparse"], rel=1e-4)
+            assert 0 < exp["coverage"] <= 1.0 + 1e-6
+            for span in exp["spans"]:
+                assert 0 <= span["start"] < span["end"] <= len(r.passage_text)
+            checked += 1
+    assert checked >= 5
+
+
+def test_json_scores_have_every_component(indexed):
+    home, _, settings = indexed
+    out = make_searcher(Store(home), settings).search("harbour", k=3).to_json()
+    assert set(out["results"][0]["scores"]) >= {"dense", "sparse", "bm25", "fused"}
+
+
+def test_missing_image_model_is_noted_not_fatal(home, tmp_path):
+    settings = install_tiny_models(home, tmp_path / "built", roles=("text",))
+    settings.image_model = "clip-vit-b-32-256-datacomp"  # not installed here
+    folder = _collection(tmp_path / "c")
+    report = index_paths([folder], settings, root=home)
+    assert report.indexed == 6
+    assert any("image model missing" in n and "lexiscope models" in n for n in report.notes)
+    status = {s["role"]: s for s in model_status(settings, home)}
+    assert status["image"]["state"] == "missing" and status["text"]["state"] == "ok"
+    results = make_searcher(Store(home), settings).search("red square", k=5).results
+    assert results[0].path == str(folder / "red square.png")  # found by name
+
+
+def test_changing_a_model_re_embeds_everything(home, tmp_path):
+    settings = install_tiny_models(home, tmp_path / "built", roles=("text",))
+    folder = _collection(tmp_path / "c")
+    index_paths([folder], settings, root=home)
+    settings.text_model = "all-minilm-l6-v2"
+    load_models.__globals__["_cache"].clear()
+    report = index_paths([folder], settings, root=home)
+    assert report.indexed == 6 and any("re-embedding" in n for n in report.notes)
+    assert Store(home).vector_columns()[0].model_id == "all-minilm-l6-v2"
