@@ -21,6 +21,8 @@ def run(args) -> int:
     from app import export
     from app.commands.search import do_search
 
+    # Every export row carries its top explanation terms.
+    args.explain = "terms"
     response = do_search(args)
     fmt = export.format_for(Path(args.output), args.format)
     path = export.write(response, fmt, Path(args.output))

@@ -92,7 +92,8 @@ class Searcher:
         # Printings of one wire story collapse into one result (app.news): fetch more to still fill ``k``.
         results = group(self._group(fused, k * 3, lexical), self.store)[:k]
         if options.get("explain") and self.explainer is not None:
-            self.explainer(self, terms, results)
+            # explain="terms" skips the dense token alignment (exports of many rows need only the terms).
+            self.explainer(self, terms, results, dense_spans=options.get("explain") != "terms")
         names = sorted(components)
         return SearchResponse(query=query, filters=filters, results=results, mode="+".join(names) or "none",
                               masked_query=masked, notes=notes)
