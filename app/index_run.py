@@ -19,6 +19,7 @@ def index_paths(
     should_stop: Callable[[], bool] = lambda: False,
     use_models: bool = True,
     embedder=None,
+    on_note: Callable[[str], None] | None = None,
 ) -> IndexReport:
     """Index ``paths`` into the store under ``root`` (default: the data root), holding the writer lock."""
     missing = [str(p) for p in paths if not Path(p).exists()]
@@ -32,13 +33,21 @@ def index_paths(
         embedder = make_embedder(settings, root)
         notes = list(getattr(embedder, "notes", []))
     store = Store(root)
+    # Newspaper entities, masking and reprint signatures; spaCy loads only when a news passage arrives.
+    from app.news.annotate import annotators_for
+
+    annotators = annotators_for(settings, root)
     with store.lock():
         if embedder is not None and store.needs_rebuild(embedder.vector_columns(), embedder.vocab_model):
             if store.passages.count_rows():
-                notes.append("the models changed since this index was built: re-embedding every file")
+                note = (f"the models changed since this index was built ({_describe(store)} → "
+                        f"{_describe_new(embedder)}): re-embedding every file")
+                notes.append(note)
+                if on_note:
+                    on_note(note)  # before the long work starts
             store.rebuild_passages(embedder.vector_columns(), embedder.vocab_model)
         gen = run_index(
-            store, paths, embedder=embedder, passage_chars=settings.passage_chars,
+            store, paths, embedder=embedder, annotators=annotators, passage_chars=settings.passage_chars,
             max_bytes=int(settings.max_file_mb * 1e6), should_stop=should_stop,
         )
         while True:
@@ -49,5 +58,15 @@ def index_paths(
                 break
             if on_progress:
                 on_progress(progress)
-    report.notes = notes
+    report.notes = notes + [n for a in annotators for n in getattr(a, "notes", [])]
     return report
+
+
+def _describe(store: Store) -> str:
+    cols = [c.model_id for c in store.vector_columns()]
+    return ", ".join(cols + [store.vocab_model()] if store.vocab_model() else cols) or "words only"
+
+
+def _describe_new(embedder) -> str:
+    cols = [c.model_id for c in embedder.vector_columns()]
+    return ", ".join(cols + [embedder.vocab_model] if embedder.vocab_model else cols) or "words only"

@@ -40,7 +40,8 @@ def run(args) -> int:
         bar.refresh()
 
     try:
-        report = index_paths(args.paths, settings, on_progress=on_progress, use_models=not args.lexical_only)
+        report = index_paths(args.paths, settings, on_progress=on_progress, use_models=not args.lexical_only,
+                             on_note=lambda note: print(f"note: {note}", file=sys.stderr))
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from exc
     finally:
