@@ -49,10 +49,18 @@ def measure_stall(folders: list[Path], use_models: bool) -> dict:
     gaps: list[float] = []
     last = [time.perf_counter()]
 
+    events: list[tuple[float, str]] = []  # (seconds since start, progress text): to place each stall
+    stalls: list[tuple[float, float]] = []
+
     def tick() -> None:
         now = time.perf_counter()
-        gaps.append((now - last[0]) * 1000)
+        gap = (now - last[0]) * 1000
+        gaps.append(gap)
+        if gap > 50:
+            stalls.append((now - t0, gap))
         last[0] = now
+
+    win.indexer.progressText.connect(lambda text: events.append((time.perf_counter() - t0, text)))
 
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -77,6 +85,9 @@ def measure_stall(folders: list[Path], use_models: bool) -> dict:
     win.close()
     gaps.sort()
     report = reports[0]
+    for at, gap in stalls:
+        before = [text for t, text in events if t <= at]
+        print(f"  stall {gap:.0f} ms at {at:.1f} s, during: {before[-1] if before else 'start'}")
     return {
         "files_indexed": report.indexed,
         "seconds": round(seconds, 1),

@@ -9,11 +9,11 @@ is incremental, so the finished part is skipped.
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from pathlib import Path
 
 from app.config import Settings
+from app.ui.index_process import run_in_child
 from app.ui.progress_text import RateMeter
 from app.ui.qt import QObject, Signal
 from app.ui.state import UiState
@@ -132,16 +132,12 @@ class IndexController(QObject):
             self._start_forget(paths[0])
 
     def _start_index(self, paths: list[str]) -> None:
-        from app.index_run import index_paths  # imported here: it pulls in LanceDB
-
         settings, use_models = self.settings, self.use_models
 
         def work(task: Task):
-            def on_progress(p):
-                task.report(dataclasses.replace(p))  # the pipeline reuses one object: send a copy
-
-            return index_paths(paths, settings, on_progress=on_progress, should_stop=task.should_stop,
-                               use_models=use_models)
+            # The run itself happens in a child process (see app.ui.index_process for why).
+            return run_in_child(paths, settings, use_models=use_models, on_progress=task.report,
+                                should_stop=task.should_stop)
 
         self.current_paths = paths
         self._stop_reason = ""
