@@ -13,6 +13,7 @@ from pathlib import Path
 from app.ingest.model import Extracted, Skip
 from app.ingest.readers import html, images, pdf, text, word
 from app.ingest.readers.images import make_thumbnail
+from app.news import reader_for as news_reader_for
 
 Reader = Callable[..., Extracted]
 
@@ -28,14 +29,15 @@ for _module, _kind, _reader in (
     for _ext in _module.EXTENSIONS:
         _REGISTRY[_ext] = (_kind, _reader)
 
-SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_REGISTRY)
+# Newspaper formats (app.news) are recognised by folder layout or columns, so they are asked first.
+SUPPORTED_EXTENSIONS: frozenset[str] = frozenset(_REGISTRY) | frozenset((".json", ".jsonl", ".parquet", ".csv", ".xml"))
 
 __all__ = ["SUPPORTED_EXTENSIONS", "kind_for", "make_thumbnail", "read"]
 
 
 def kind_for(path: Path) -> str | None:
-    """The kind ("text", "image") a file would be read as, or None when its type is unsupported."""
-    entry = _REGISTRY.get(Path(path).suffix.lower())
+    """The kind ("text", "image", "news") a file would be read as, or None when its type is unsupported."""
+    entry = news_reader_for(Path(path)) or _REGISTRY.get(Path(path).suffix.lower())
     return entry[0] if entry else None
 
 
@@ -43,7 +45,7 @@ def read(path: Path, *, max_bytes: int) -> Extracted:
     """Read one file; raise ``Skip`` when it is deliberately not indexed."""
     path = Path(path)
     ext = path.suffix.lower()
-    entry = _REGISTRY.get(ext)
+    entry = news_reader_for(path) or _REGISTRY.get(ext)
     if entry is None:
         raise Skip(f"unsupported file type '{ext or '(no extension)'}'")
     return entry[1](path, max_bytes=max_bytes)

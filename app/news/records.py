@@ -1,0 +1,153 @@
+"""Article-record files: American Stories (.json/.jsonl/.parquet) and generic CSV/JSONL of articles.
+
+Each file becomes ``Extracted(kind="collection", records=[Extracted(kind="news"), ...])``; the pipeline
+turns every record into its own document ``<file>#<record_id>``.
+
+Generic files map their columns through ``lexiscope-columns.json`` in the same folder (format in
+docs/newspapers.md); without one, obvious column names are guessed (text/article/body, date,
+title/headline, newspaper/source). A file with no recognisable text column is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+from app.ingest.model import Extracted, Skip
+from app.ingest.readers.common import check_size, decode_text
+
+MAPPING_FILE = "lexiscope-columns.json"
+EXTENSIONS = (".json", ".jsonl", ".parquet", ".csv")
+AMERICAN_STORIES = ("article_id", "newspaper_name", "article")
+# Automatic guesses, most specific first; a mapping file overrides them.
+GUESSES = {
+    "text": ("text", "article", "body", "content", "ocr", "full_text", "fulltext"),
+    "date": ("date", "pub_date", "publication_date", "issue_date", "published"),
+    "title": ("title", "headline", "heading"),
+    "newspaper": ("newspaper", "newspaper_name", "source", "paper", "publication"),
+    "place": ("place", "city", "location", "place_of_publication"),
+    "id": ("id", "article_id", "record_id", "_id"),
+}
+_DATE_FORMATS = ("%Y-%m-%d", "%b-%d-%Y", "%B-%d-%Y", "%b %d, %Y", "%B %d, %Y", "%d %B %Y", "%Y%m%d",
+                 "%m/%d/%Y", "%Y/%m/%d", "%Y-%m-%dT%H:%M:%S")
+
+
+def parse_date(value) -> str | None:
+    """An ISO day from the date spellings found in newspaper datasets, or None."""
+    if value is None:
+        return None
+    if hasattr(value, "isoformat"):
+        return value.isoformat()[:10]
+    text = str(value).strip()
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}.*", text):
+        text = text[:10]
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
+
+
+def _rows(path: Path, max_bytes: int) -> list[dict]:
+    """All rows of a .json (list of objects), .jsonl, .csv or .parquet file as dicts."""
+    check_size(path, max_bytes)
+    ext = path.suffix.lower()
+    if ext == ".parquet":
+        import pyarrow.parquet as pq
+
+        return pq.read_table(path).to_pylist()
+    text, _ = decode_text(path.read_bytes())
+    if ext == ".csv":
+        return list(csv.DictReader(io.StringIO(text)))
+    if ext == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    data = json.loads(text)
+    if isinstance(data, dict):
+        # {"articles": [...]} style wrappers: take the one list of objects.
+        lists = [v for v in data.values() if isinstance(v, list) and v and isinstance(v[0], dict)]
+        if len(lists) != 1:
+            raise Skip("JSON file is not a list of article records")
+        data = lists[0]
+    if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        raise Skip("JSON file is not a list of article records")
+    return data
+
+
+def load_mapping(folder: Path) -> dict | None:
+    """The column mapping in ``folder/lexiscope-columns.json``, or None."""
+    path = folder / MAPPING_FILE
+    if not path.is_file():
+        return None
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{MAPPING_FILE} is not valid JSON: {exc}") from exc
+    return {k: v for k, v in raw.items() if k in GUESSES or k in ("kind", "extra")}
+
+
+def _columns(columns: list[str], mapping: dict | None) -> dict:
+    """Role -> column name, from the mapping file where given, else guessed."""
+    lower = {c.lower(): c for c in columns}
+    chosen: dict = {}
+    for role, names in GUESSES.items():
+        if mapping and mapping.get(role):
+            if mapping[role] not in columns:
+                raise Skip(f"{MAPPING_FILE} maps {role} to column '{mapping[role]}', which this file lacks")
+            chosen[role] = mapping[role]
+            continue
+        for name in names:
+            if name in lower:
+                chosen[role] = lower[name]
+                break
+    return chosen
+
+
+def read_records(path: Path, *, max_bytes: int) -> Extracted:
+    """Read an article-record file (American Stories or a generic table of articles)."""
+    path = Path(path)
+    if path.name == MAPPING_FILE:
+        raise Skip("column mapping for the files in this folder")
+    if path.parent.name == "titles" and path.suffix.lower() == ".json":
+        raise Skip("newspaper title record (read for the paper name and place of its pages)")
+    rows = _rows(path, max_bytes)
+    if not rows:
+        raise Skip("no records")
+    columns = list(rows[0].keys())
+    if all(c in columns for c in AMERICAN_STORIES):
+        return Extracted(kind="collection", title=path.stem, meta={"format": "american-stories"},
+                         records=[_american_story(r, i) for i, r in enumerate(rows)])
+    mapping = load_mapping(path.parent)
+    cols = _columns(columns, mapping)
+    if "text" not in cols:
+        raise Skip(f"no text column among {', '.join(columns[:8])}: add {MAPPING_FILE} (see docs/newspapers.md)")
+    kind = (mapping or {}).get("kind", "news")
+    extra = [c for c in (mapping or {}).get("extra", []) if c in columns]
+    records = []
+    for i, row in enumerate(rows):
+        meta = {"record_id": str(row.get(cols["id"], i)) if "id" in cols else str(i)}
+        for role in ("newspaper", "place"):
+            if role in cols and row.get(cols[role]):
+                meta[role] = str(row[cols[role]]).strip()
+        meta.update({c: row[c] for c in extra if row.get(c) is not None})
+        records.append(Extracted(
+            kind=kind, title=str(row.get(cols.get("title"), "") or "").strip(),
+            text=str(row.get(cols["text"]) or ""), date=parse_date(row.get(cols.get("date"))), meta=meta,
+        ))
+    return Extracted(kind="collection", title=path.stem, meta={"format": "table", "columns": cols}, records=records)
+
+
+def _american_story(row: dict, i: int) -> Extracted:
+    meta = {"record_id": str(row.get("article_id") or i), "newspaper": str(row.get("newspaper_name") or "").strip()}
+    for key in ("edition", "page", "byline"):
+        if row.get(key) not in (None, ""):
+            meta[key] = row[key]
+    return Extracted(kind="news", title=str(row.get("headline") or "").strip(), text=str(row.get("article") or ""),
+                     date=parse_date(row.get("date")), meta=meta)
+
+
+__all__ = ["EXTENSIONS", "MAPPING_FILE", "load_mapping", "parse_date", "read_records"]
