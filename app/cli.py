@@ -13,7 +13,7 @@ from app.store import IndexTooNew
 
 # Each module in app.commands exposes ``register(subparsers)`` and sets ``func`` on its parser.
 # Listed here (not discovered) so start-up imports nothing it does not need.
-COMMAND_MODULES = ("index", "search", "export", "status", "models", "eval")
+COMMAND_MODULES = ("index", "search", "export", "status", "models", "eval", "facets", "parallels")
 
 
 def build_parser() -> argparse.ArgumentParser:

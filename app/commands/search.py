@@ -20,6 +20,9 @@ def add_search_args(p) -> None:
                    help="which retrieval to use (auto: everything the index supports)")
     p.add_argument("--mask-entities", action="store_true", help="mask names of people, places and organisations (find parallels)")
     p.add_argument("--explain", action="store_true", help="say why each result matched")
+    p.add_argument("--newspaper", help="only this newspaper (exact name, see `lexiscope facets`)")
+    p.add_argument("--place", help="only newspapers from this place (city or state, part of the name)")
+    p.add_argument("--entity", metavar="TYPE:NAME", help="only articles naming this entity, e.g. 'PER:Woodrow Wilson'")
 
 
 def register(sub) -> None:
@@ -43,7 +46,9 @@ def do_search(args):
     except ValueError as exc:
         raise UserError(str(exc)) from exc
     folder = os.path.abspath(args.folder) if args.folder else None
-    filters = Filters(kinds=tuple(args.kind or ()), folder=folder, after=args.after, before=args.before)
+    facets = {k: getattr(args, k, None) for k in ("newspaper", "place", "entity")}
+    filters = Filters(kinds=tuple(args.kind or ()), folder=folder, after=args.after, before=args.before,
+                      extra={k: v for k, v in facets.items() if v})
     store = open_store()
     searcher = make_searcher(store, Settings.load())
     return searcher.search(args.query, k=args.k, filters=filters, mode=args.mode,
