@@ -29,8 +29,8 @@ from models.text import autocast_dtype, dtype_name, length_batches
 SparseVec = tuple[np.ndarray, np.ndarray]
 ProgressFn = Callable[[int, int], None]
 DEFAULT_TOP_K = 256
-# Logits are (tokens × 30,522) floats per batch: 1,024 tokens is 125 MB in float32, which bounds memory.
-MLM_TOKEN_BUDGET = 1024
+# Logits are (tokens × 30,522) floats per batch: 2,048 tokens is 250 MB in float32, which bounds memory.
+MLM_TOKEN_BUDGET = 2048
 
 
 def top_k_sparse(dense: np.ndarray, top_k: int | None = None) -> SparseVec:
@@ -109,9 +109,12 @@ class MlmVocabEncoder:
                 logits = self.model(**batch).logits
         else:
             logits = self.model(**batch).logits
-        act = torch.log1p(torch.relu(logits.float()))
-        act = act * batch["attention_mask"].unsqueeze(-1).to(act.dtype)  # padding contributes 0 (act >= 0)
-        return act.max(dim=1).values
+        # log1p and relu are monotonic, so max_i log1p(relu(x_i)) == log1p(relu(max_i x_i)): take the max
+        # over positions on the raw logits (padding set to -inf) and apply the activation to (batch, vocab)
+        # only, instead of to every (position, vocab) entry.
+        mask = batch["attention_mask"].unsqueeze(-1).bool()
+        pooled = logits.masked_fill_(~mask, float("-inf")).max(dim=1).values
+        return torch.log1p(torch.relu(pooled.float()))
 
     def encode_documents(self, texts: list[str], batch_size: int = 32,
                          on_progress: ProgressFn | None = None, top_k: int | None = None) -> list[SparseVec]:
