@@ -87,6 +87,9 @@ def print_results(response) -> None:
         date = f"  {r.date}" if r.date else ""
         print(f"{r.rank:>2}. [{r.kind}] {r.title}{date}  (score {r.score:.3f})")
         print(f"    {r.path}")
+        if r.meta.get("printings"):  # a wire story: its other printings (app.news.reprints)
+            first = r.meta["printings"][0]
+            print(f"    {len(r.meta['printings'])} printings, first {first['date']} in {first['newspaper']}")
         if r.snippet:
             print(f"    {_mark(r.snippet, r.highlights, tty)}")
         if r.explanation and r.explanation.get("terms"):

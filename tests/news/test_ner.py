@@ -64,3 +64,13 @@ def test_mask_query_gives_masked_and_lexical_forms(home):
 ])
 def test_entity_names_are_normalised_for_facets(kind, text, expected):
     assert normalise_entity(kind, text) == expected
+
+
+def test_a_folder_that_is_no_spacy_pipeline_is_reported_not_crashed(tmp_path):
+    from models.ner import NerUnavailable
+
+    (tmp_path / "config.cfg").write_text("[nlp]\nlang = \"en\"\npipeline = []\n")
+    with pytest.raises(NerUnavailable):
+        EntityRecogniser(tmp_path / "nowhere")
+    with pytest.raises(NerUnavailable):
+        EntityRecogniser(tmp_path)
