@@ -4,7 +4,8 @@ Speed on a small CPU comes from four things, each measured in ``bench/text_throu
 texts are tokenised once and sorted by length, batches are cut by a token budget (many short texts
 or few long ones) and padded only to their own longest text, inference runs under
 ``torch.inference_mode``, and on CPUs with native bfloat16 (AVX512-BF16 / AMX) matrix multiplies run
-in bfloat16 under autocast while layer norms, softmax and pooling stay in float32.
+in bfloat16 (Linear weights stored in bfloat16, autocast for activations) while embeddings,
+layer norms and pooling stay in float32.
 """
 
 from __future__ import annotations
@@ -93,6 +94,13 @@ class TextEncoder:
         self.pooling = self._pooling()
         self.max_length = self._max_length()
         self._dtype = autocast_dtype(device, precision)
+        if self._dtype is not None:
+            # Autocast does not cache weight casts under inference_mode, so it would re-cast every Linear
+            # weight on every batch; storing them in the compute dtype once saves ~15% per batch. Layer
+            # norms and embeddings stay float32 (autocast runs layer_norm in float32).
+            for module in self.model.modules():
+                if isinstance(module, torch.nn.Linear):
+                    module.to(self._dtype)
         self._torch = torch
         self.dim = int(self.model.config.hidden_size)
 
