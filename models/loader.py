@@ -55,5 +55,7 @@ def load_encoder(role: str, model_id: str | None = None, *, cache_dir: Path, dev
         except ImportError as exc:
             raise ModelMissing(spec, f"The image encoder cannot be loaded in this build ({exc}); "
                                "text and lexical search still work.") from exc
-        return ClipEncoder.from_dir(folder, device=dev)
+        # The vocabulary projection (every readable word through the text tower) is slow; cache it on
+        # disk beside the models, keyed by the weights fingerprint.
+        return ClipEncoder.from_dir(folder, device=dev, cache_dir=Path(cache_dir) / "clip-vocab")
     raise ValueError(f"unknown model role {role!r}")
