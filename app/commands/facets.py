@@ -25,7 +25,8 @@ def run(args) -> int:
     if not facets.documents:
         print("No newspapers indexed yet (lexiscope index FOLDER; see docs/newspapers.md).")
         return 0
-    print(f"{facets.documents} newspaper documents, {facets.first_date} to {facets.last_date}")
+    print(f"{facets.documents} newspaper documents from {facets.n_newspapers} newspapers in {facets.n_places} places, "
+          f"{facets.first_date} to {facets.last_date}")
     _section("Dates", facets.dates, args.top)
     _section("Newspapers", facets.newspapers, args.top)
     _section("Places", facets.places, args.top)

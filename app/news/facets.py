@@ -15,6 +15,8 @@ class Facets:
     """Facet values with document counts, most frequent first."""
 
     documents: int = 0
+    n_newspapers: int = 0  # distinct values, not only the ``top`` listed
+    n_places: int = 0
     newspapers: list[tuple[str, int]] = field(default_factory=list)
     places: list[tuple[str, int]] = field(default_factory=list)
     dates: list[tuple[str, int]] = field(default_factory=list)  # by day, in date order
@@ -29,6 +31,8 @@ class Facets:
 
         return {
             "documents": self.documents,
+            "n_newspapers": self.n_newspapers,
+            "n_places": self.n_places,
             "date_range": {"first": self.first_date, "last": self.last_date},
             "dates": pairs(self.dates),
             "newspapers": pairs(self.newspapers),
@@ -56,6 +60,8 @@ def news_facets(store, *, top: int = 20, where: str | None = None) -> Facets:
     days = sorted(dates.items())
     return Facets(
         documents=len(docs),
+        n_newspapers=len(papers),
+        n_places=len(places),
         newspapers=papers.most_common(top),
         places=places.most_common(top),
         dates=days,

@@ -53,6 +53,7 @@ def test_unrelated_stories_are_not_grouped(indexed, capsys):
 def test_entity_facet_filters_and_facets_command(indexed, capsys):
     facets = _json(capsys, ["facets", "--json"])
     assert facets["date_range"] == {"first": "1916-01-05", "last": "1916-07-05"}
+    assert (facets["documents"], facets["n_newspapers"], facets["n_places"]) == (4, 3, 3)
     assert {n["value"] for n in facets["newspapers"]} == {
         "The Washington times", "The North Platte semi-weekly tribune", "Norwich bulletin"}
     assert "North Platte, Nebraska" in {p["value"] for p in facets["places"]}
