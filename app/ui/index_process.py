@@ -10,6 +10,7 @@ the GIL. No Qt here: the child must not load it.
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import queue
 import traceback
 from collections.abc import Callable
@@ -17,6 +18,17 @@ from collections.abc import Callable
 # Spawn (not fork): forking a process that runs Qt and LanceDB threads can deadlock the child.
 _CTX = mp.get_context("spawn")
 POLL_S = 0.1
+# Below the window (0) and the search process (app.ui.search_process.NICE): on a 2-core laptop the
+# model's threads would otherwise take the CPU from the GUI thread (measured: 50–80 ms stalls).
+NICE = 10
+
+
+def _lower_priority(step: int) -> None:
+    """Run this process at a lower CPU priority, where the OS allows it (POSIX nice)."""
+    try:
+        os.nice(step)
+    except (AttributeError, OSError):
+        pass  # Windows has no os.nice; the work still runs, only at normal priority
 
 
 class IndexProcessError(RuntimeError):
@@ -25,6 +37,7 @@ class IndexProcessError(RuntimeError):
 
 def _child(paths, settings, use_models, out, stop) -> None:
     """Entry point of the child process: index and send progress, then the report or the error."""
+    _lower_priority(NICE)
     try:
         from app.index_run import index_paths
 

@@ -1,14 +1,16 @@
 """Searching from the window: one search at a time off the GUI thread, the latest request wins.
 
-The searcher (and any models it loads) is built on the first search, on a worker, and reused; an
-indexing run invalidates it so the next search opens the store afresh and sees the new files.
+The searcher (and its models) lives in a child process (:mod:`app.ui.search_process`); a pool thread
+sends the request and waits, then loads the thumbnails. An indexing run resets the child's searcher so
+the next search sees the new files.
 """
 
 from __future__ import annotations
 
 from app.config import Settings
 from app.ui.qt import QImage, QObject, Qt, Signal
-from app.ui.search_logic import SearchRequest, refresh, run_search
+from app.ui.search_logic import SearchRequest
+from app.ui.search_process import SearchServer, Stopped
 from app.ui.workers import Task, TaskRunner
 
 THUMB_PX = 72
@@ -23,7 +25,7 @@ def load_thumb(path: str, px: int = THUMB_PX) -> QImage | None:
 
 
 class SearchController(QObject):
-    """Runs searches on the pool and hands back responses with their thumbnails."""
+    """Runs searches through the search process and hands back responses with their thumbnails."""
 
     results = Signal(object, object, object)  # SearchRequest, SearchResponse, {path: QImage}
     failed = Signal(str)
@@ -33,13 +35,21 @@ class SearchController(QObject):
                  use_models: bool = True):
         super().__init__(parent)
         self.runner = runner
-        self.settings = settings
-        # False: words-only searcher (tests, benchmarks); the worker path is the same.
-        self.use_models = use_models
-        self._searcher = None
-        self._generation = 0  # bumped by invalidate(): a searcher built before it is not kept
+        # use_models=False: a words-only searcher (tests, benchmarks); the process and worker path are the same.
+        self.server = SearchServer(settings, use_models)
         self._running = False
         self._pending: SearchRequest | None = None
+
+    def warm(self) -> None:
+        """Start the search process and load its models now, so the first search is quick."""
+        def work(task: Task):
+            try:
+                self.server.warm(task.report, task.should_stop)
+            except Stopped:
+                pass
+
+        self.runner.start(work, name="warm", progress=self.busy.emit, done=lambda _: self._idle(),
+                          failed=lambda err: self._idle())
 
     def search(self, req: SearchRequest) -> None:
         """Search now, or as soon as the running search ends (only the latest waiting request runs)."""
@@ -48,49 +58,45 @@ class SearchController(QObject):
             return
         self._start(req)
 
-    def invalidate(self) -> None:
-        """Forget the searcher so the next search reopens the index (after indexing)."""
-        self._searcher = None
-        self._generation += 1
+    def invalidate(self, settings: Settings | None = None) -> None:
+        """Make the next search reopen the index (after indexing) or use new settings."""
+        self.server.reset(settings)
+
+    def shutdown(self) -> None:
+        """Stop the search process (on quit)."""
+        self.server.close()
 
     def _start(self, req: SearchRequest) -> None:
-        searcher, settings, generation, use_models = self._searcher, self.settings, self._generation, self.use_models
+        server = self.server
 
         def work(task: Task):
-            nonlocal searcher
-            if searcher is None:
-                task.report("Loading the index and search models…")
-                from app.search.engine import Searcher
-                from app.session import make_searcher, open_store
-
-                store = open_store()
-                searcher = make_searcher(store, settings) if use_models else Searcher(store)
-            else:
-                refresh(searcher.store)
-            response = run_search(searcher, req)
+            response = server.search(req, task.report, task.should_stop)
             thumbs = {}
             for r in response.results:
                 if r.thumb and r.path not in thumbs:
                     image = load_thumb(r.thumb)
                     if image is not None:
                         thumbs[r.path] = image
-            return searcher, generation, response, thumbs
+            return response, thumbs
 
         self._running = True
         self.busy.emit(f"Searching for {req.label()}…")
         self.runner.start(work, name="search", done=lambda out: self._done(req, out), failed=self._failed,
                           progress=self.busy.emit)
 
+    def _idle(self) -> None:
+        if not self._running:
+            self.busy.emit("")
+
     def _done(self, req: SearchRequest, out) -> None:
-        searcher, generation, response, thumbs = out
-        if generation == self._generation:
-            self._searcher = searcher
+        response, thumbs = out
         self._finish()
         self.results.emit(req, response, thumbs)
 
     def _failed(self, error: tuple[str, str]) -> None:
         self._finish()
-        self.failed.emit(error[0])
+        if not error[0].startswith("Stopped"):
+            self.failed.emit(error[0])
 
     def _finish(self) -> None:
         self._running = False

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow, WindowActions):
         self.results.show_message("Opening the index…")
         self.refresh_sources()
         self.runner.start(lambda task: model_status(self.settings), name="models", done=self._models_loaded)
+        self.searcher.warm()
         if self.ui_state.paused:
             self.sources.status.setText("A run was paused. Resume to finish indexing.")
         self.sources.set_state(self.indexer.state)
@@ -320,6 +321,8 @@ class MainWindow(QMainWindow, WindowActions):
         self.watcher.stop()
         self.banner.stop()
         self.statusBar().showMessage("Stopping background work…")
+        self.runner.stop_all(0)  # set every abort flag (a search waiting on the child returns at once)
+        self.searcher.shutdown()
         self.runner.stop_all()
         super().closeEvent(event)
 

@@ -68,7 +68,7 @@ class WindowActions:
         dialog = SettingsDialog(self.settings, self.models, self)
         if dialog.exec():
             dialog.apply()
-            self.searcher.invalidate()  # device or masking may have changed
+            self.searcher.invalidate(self.settings)  # device or masking may have changed
             self.statusBar().showMessage("Settings saved.", 5000)
 
     def preview(self, result) -> None:

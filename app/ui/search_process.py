@@ -1,0 +1,147 @@
+"""The searcher lives in a child process; the window's pool threads talk to it through queues.
+
+Why: building the searcher imports torch and loads models, and on a pool thread of the window's process
+those imports held the GIL long enough to freeze the window for up to 0.5 s (bench/gui_responsiveness.py).
+In a child the window's GIL is never taken; the waiting thread sleeps on a queue. The child is started
+once, warmed up (models loaded) right after the window shows, and kept for every search. No Qt here.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import queue
+import threading
+import traceback
+from collections.abc import Callable
+
+_CTX = mp.get_context("spawn")  # never fork a process that runs Qt threads
+POLL_S = 0.1
+# Lower than the window so the GUI thread keeps its CPU, higher than the indexer (10) so a search made
+# while indexing still answers quickly.
+NICE = 5
+
+
+class SearchProcessError(RuntimeError):
+    """The search failed in the child (the message is its error) or the child died."""
+
+
+class Stopped(Exception):
+    """The caller asked to stop while waiting (the window is closing)."""
+
+
+def _serve(settings, use_models: bool, inbox, outbox) -> None:
+    """The child's loop: build the searcher when needed, answer searches until told to quit."""
+    from app.ui.index_process import _lower_priority
+    from app.ui.search_logic import refresh, run_search
+
+    _lower_priority(NICE)
+    searcher = None
+
+    def build():
+        outbox.put(("status", "Loading the index and search models…"))
+        from app.search.engine import Searcher
+        from app.session import make_searcher, open_store
+
+        store = open_store()
+        return make_searcher(store, settings) if use_models else Searcher(store)
+
+    while True:
+        message = inbox.get()
+        kind = message[0]
+        if kind == "quit":
+            return
+        if kind == "reset":  # after indexing: reopen the store (models stay cached in this process)
+            searcher = None
+            if len(message) > 1:
+                settings = message[1]
+            continue
+        try:
+            if searcher is None:
+                searcher = build()
+            else:
+                refresh(searcher.store)
+            if kind == "warm":
+                outbox.put(("ready", None))
+            else:
+                outbox.put(("ok", run_search(searcher, message[1])))
+        except BaseException as exc:  # noqa: BLE001 - reported to the window, the child keeps serving
+            searcher = None
+            outbox.put(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+class SearchServer:
+    """Owns the child process; :meth:`search` and :meth:`warm` block the calling (pool) thread only."""
+
+    def __init__(self, settings, use_models: bool = True):
+        self.settings = settings
+        self.use_models = use_models
+        self._lock = threading.Lock()  # one request at a time: answers come back in order
+        self._proc = None
+        self._inbox = self._outbox = None
+
+    def _ensure(self) -> None:
+        if self._proc is not None and self._proc.is_alive():
+            return
+        self._inbox, self._outbox = _CTX.Queue(), _CTX.Queue()
+        self._proc = _CTX.Process(target=_serve, args=(self.settings, self.use_models, self._inbox, self._outbox),
+                                  name="lexiscope-searcher", daemon=True)
+        self._proc.start()
+
+    def _ask(self, message: tuple, on_status: Callable[[str], None] | None,
+             should_stop: Callable[[], bool]) -> object:
+        with self._lock:
+            self._ensure()
+            # Local names: close() (on quit, from the GUI thread) may clear the attributes meanwhile.
+            proc, outbox = self._proc, self._outbox
+            self._inbox.put(message)
+            while True:
+                if should_stop():
+                    # Its answer would arrive for the next request: end the child; the next call restarts it.
+                    self.close(timeout=0.5)
+                    raise Stopped()
+                try:
+                    answer = outbox.get(timeout=POLL_S)
+                except (queue.Empty, OSError, ValueError):
+                    if not proc.is_alive():
+                        raise SearchProcessError(f"the search process stopped (exit code {proc.exitcode})") from None
+                    continue
+                if answer[0] == "status":
+                    if on_status:
+                        on_status(answer[1])
+                elif answer[0] == "error":
+                    raise SearchProcessError(answer[1])
+                else:
+                    return answer[1]
+
+    def warm(self, on_status=None, should_stop=lambda: False) -> None:
+        """Start the child and load the searcher and its models."""
+        self._ask(("warm",), on_status, should_stop)
+
+    def search(self, request, on_status=None, should_stop=lambda: False):
+        """Run one SearchRequest in the child; returns its SearchResponse."""
+        return self._ask(("search", request), on_status, should_stop)
+
+    def reset(self, settings=None) -> None:
+        """Make the child reopen the index (and take new settings) before its next search."""
+        if settings is not None:
+            self.settings = settings
+        if self._proc is not None and self._proc.is_alive():
+            self._inbox.put(("reset", self.settings))
+
+    def close(self, timeout: float = 3.0) -> None:
+        """Stop the child (it is only reading: terminating it is safe)."""
+        proc, self._proc = self._proc, None
+        inbox, outbox = self._inbox, self._outbox
+        if proc is None:
+            return
+        try:
+            inbox.put(("quit",))
+        except (OSError, ValueError):
+            pass
+        proc.join(timeout)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(3.0)
+        for q in (inbox, outbox):
+            q.cancel_join_thread()  # unread answers of a dead child must not block the close
+            q.close()
