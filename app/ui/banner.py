@@ -12,7 +12,7 @@ import importlib.util
 import shlex
 import sys
 
-from app.ui.qt import QFrame, QGuiApplication, QHBoxLayout, QLabel, QProcess, QPushButton, Qt, Signal
+from app.ui.qt import QFrame, QGuiApplication, QHBoxLayout, QLabel, QProcess, QProgressBar, QPushButton, Qt, Signal
 
 
 def model_status(settings) -> list[dict]:
@@ -37,6 +37,17 @@ def _runnable(fix: str) -> list[str] | None:
     return parts[1:]
 
 
+def resolve_fix(parent, fix: str) -> list[str] | None:
+    """CLI arguments for ``fix``, asking for the folder where the command says DIR; None if not runnable."""
+    args = _runnable(fix)
+    if not args or "DIR" not in args:
+        return args
+    from app.ui.qt import QFileDialog
+
+    folder = QFileDialog.getExistingDirectory(parent, "Choose the folder that holds the model files")
+    return [folder if a == "DIR" else a for a in args] if folder else None
+
+
 class ModelBanner(QFrame):
     """Hidden until a model is missing."""
 
@@ -53,9 +64,14 @@ class ModelBanner(QFrame):
         close = QPushButton("Dismiss")
         close.setFlat(True)
         close.clicked.connect(self.hide)
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)  # a download or import has no reliable length from here: a moving bar
+        self.busy.setMaximumWidth(120)
+        self.busy.hide()
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 6, 12, 6)
         layout.addWidget(self.text, 1)
+        layout.addWidget(self.busy)
         layout.addWidget(self.action)
         layout.addWidget(close)
         self.fix = ""
@@ -79,19 +95,23 @@ class ModelBanner(QFrame):
         self.show()
 
     def _act(self) -> None:
-        args = _runnable(self.fix)
-        if not args:
+        if not _runnable(self.fix):
             QGuiApplication.clipboard().setText(self.fix)
             self.text.setText(f"Copied: {self.fix} — run it in a terminal, then restart Lexiscope.")
             return
+        args = resolve_fix(self, self.fix)
+        if not args:
+            return  # the user cancelled the folder choice
         self.process = QProcess(self)
         self.process.finished.connect(self._done)
         self.action.setEnabled(False)
+        self.busy.show()
         self.text.setText(f"Running {self.fix}… (this can take a while)")
         self.process.start(sys.executable, ["-m", "app.cli", *args])
 
     def _done(self, code: int, _status) -> None:
         self.action.setEnabled(True)
+        self.busy.hide()
         if code == 0:
             self.text.setText("Done. The model is ready.")
             self.fixed.emit()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from app.config import Settings, data_root
-from app.ui.banner import _runnable
+from app.ui.banner import _runnable, resolve_fix
 from app.ui.qt import (
     QCheckBox,
     QComboBox,
@@ -120,7 +120,7 @@ class SettingsDialog(QDialog):
         import sys
 
         items = self.models.selectedItems()
-        args = _runnable(items[0].text(3)) if items else None
+        args = resolve_fix(self, items[0].text(3)) if items else None
         if not args:
             return
         self.process = QProcess(self)

@@ -39,21 +39,25 @@ class _Relay(QObject):
 
     @Slot(object)
     def on_done(self, value):
+        """The task's result, on the GUI thread."""
         if self._done:
             self._done(value)
 
     @Slot(object)
     def on_failed(self, value):
+        """The task's (message, traceback), on the GUI thread."""
         if self._failed:
             self._failed(value)
 
     @Slot(object)
     def on_progress(self, value):
+        """A progress value, on the GUI thread."""
         if self._progress:
             self._progress(value)
 
     @Slot()
     def on_finished(self):
+        """The task ended either way: forget it and this relay."""
         self._finished()
         self.deleteLater()
 
