@@ -19,6 +19,7 @@ from pathlib import Path
 from app.config import Settings, data_root
 
 MODES = ("lexical", "dense", "sparse", "hybrid")
+LATENCY_QUERIES = 100
 
 
 def load_beir(folder: Path, split: str = "test") -> tuple[dict, dict, dict]:
@@ -123,13 +124,16 @@ def evaluate(beir_dir: Path, modes: tuple[str, ...] = MODES, split: str = "test"
         say(f"searching: {mode}")
         ndcg, rec, mrr, times = [], [], [], []
         for qid, text in queries.items():
-            t0 = time.perf_counter()
             response = searcher.search(text, k=100, mode=mode)
-            times.append((time.perf_counter() - t0) * 1000)
             ranked = [stems.get(Path(r.path).stem, "") for r in response.results]
             ndcg.append(ndcg_at(ranked, qrels[qid]))
             rec.append(recall_at(ranked, qrels[qid]))
             mrr.append(mrr_at(ranked, qrels[qid]))
+        # Latency as a user sees it: a first page of 10 results, query encoding included.
+        for text in list(queries.values())[:LATENCY_QUERIES]:
+            t0 = time.perf_counter()
+            searcher.search(text, k=10, mode=mode)
+            times.append((time.perf_counter() - t0) * 1000)
         times.sort()
         out["modes"][mode] = {
             "ndcg@10": round(statistics.fmean(ndcg), 4),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from app.search.snippets import make_snippet, match_spans, query_stems
 from app.search.types import Filters, Result, SearchResponse
-from app.store import Store
+from app.store import Store, in_list
 
 # Passages fetched per component for each result wanted: documents have several passages, and fusion
 # needs some depth below the cut to reorder well.
@@ -53,6 +53,7 @@ class Searcher:
         self.store = store
         self.retrievers = retrievers or []
         self._doc_cache: dict[str, dict] = {}
+        self._doc_cache_version = None
         # Optional parts, set by app.session when available: fusion weights (measured, see
         # app.search.fusion), the query masker (app.news), the explainer (app.explain).
         self.weights: dict[str, float] | None = None
@@ -117,17 +118,21 @@ class Searcher:
     def _group(self, fused: list[Candidate], k: int, query: str) -> list[Result]:
         """Keep each document's best passage, in fused order, up to ``k`` documents."""
         stems = query_stems(query)
+        best: list[Candidate] = []
         seen: set[str] = set()
-        results: list[Result] = []
         for cand in fused:
+            if cand.row["doc_id"] not in seen:
+                seen.add(cand.row["doc_id"])
+                best.append(cand)
+                if len(best) >= k:
+                    break
+        docs = self._docs([c.row["doc_id"] for c in best])
+        results: list[Result] = []
+        for cand in best:
             row = cand.row
-            if row["doc_id"] in seen:
-                continue
-            seen.add(row["doc_id"])
-            doc = self._doc(row["doc_id"])
+            doc = docs.get(row["doc_id"], {})
             text = row.get("text") or ""
-            spans = match_spans(text, stems)
-            snippet, highlights = make_snippet(text, spans)
+            snippet, highlights = make_snippet(text, match_spans(text, stems))
             results.append(
                 Result(
                     rank=len(results) + 1,
@@ -150,17 +155,20 @@ class Searcher:
                     meta=doc.get("meta", {}),
                 )
             )
-            if len(results) >= k:
-                break
         return results
 
-    def _doc(self, doc_id: str) -> dict:
-        if doc_id not in self._doc_cache:
-            rows = self.store.document_rows(["doc_id", "thumb", "meta"], where=f"doc_id = '{doc_id}'")
-            doc = rows[0] if rows else {}
-            doc["meta"] = json.loads(doc.get("meta") or "{}")
-            self._doc_cache[doc_id] = doc
-        return self._doc_cache[doc_id]
+    def _docs(self, doc_ids: list[str]) -> dict[str, dict]:
+        """Thumbnail and metadata of documents, in one query, cached until the documents table changes."""
+        version = self.store.documents.version
+        if version != self._doc_cache_version:
+            self._doc_cache.clear()
+            self._doc_cache_version = version
+        missing = [d for d in doc_ids if d not in self._doc_cache]
+        if missing:
+            for doc in self.store.document_rows(["doc_id", "thumb", "meta"], where=in_list("doc_id", missing)):
+                doc["meta"] = json.loads(doc.get("meta") or "{}")
+                self._doc_cache[doc["doc_id"]] = doc
+        return {d: self._doc_cache.get(d, {}) for d in doc_ids}
 
 
 # Reciprocal rank fusion constant (Cormack et al. 2009); fusion weights are set from measurements in
