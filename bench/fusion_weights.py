@@ -26,6 +26,9 @@ from app.session import make_searcher
 from app.store import Store
 
 
+doc_stem: dict[str, str] = {}  # store doc_id -> corpus id, filled in main()
+
+
 def doc_ranking(components, weights, k_rrf, stems) -> list[str]:
     """Documents in fused order (best passage per document), as corpus ids."""
     old = engine.RRF_K
@@ -36,7 +39,7 @@ def doc_ranking(components, weights, k_rrf, stems) -> list[str]:
         engine.RRF_K = old
     seen, out = set(), []
     for c in fused:
-        doc = stems.get(Path(c.row["path"]).stem)
+        doc = doc_stem[engine.doc_of(c.row)]
         if doc not in seen:
             seen.add(doc)
             out.append(doc)
@@ -53,7 +56,7 @@ def linear_ranking(components, weights, stems) -> list[str]:
         lo, hi = scores.min(), scores.max()
         best: dict[str, float] = {}
         for row, s in hits:
-            doc = stems.get(Path(row["path"]).stem)
+            doc = doc_stem[engine.doc_of(row)]
             best[doc] = max(best.get(doc, 0.0), (s - lo) / (hi - lo) if hi > lo else 1.0)
         for doc, v in best.items():
             total[doc] = total.get(doc, 0.0) + weights.get(name, 1.0) * v
@@ -74,6 +77,8 @@ def main() -> None:
     stems = materialise(corpus, work / "docs")
     store = Store(work / "index")
     searcher = make_searcher(store, Settings.load())
+    for r in store.document_rows(["doc_id", "path"]):
+        doc_stem[r["doc_id"]] = stems.get(Path(r["path"]).stem, "")
     per_query = {}
     for qid, text in queries.items():
         terms = parse(text)

@@ -17,6 +17,9 @@ MIN_DEPTH = 100
 MASK_TOKEN = "[MASK]"
 
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "path", "folder", "kind", "title", "date", "start", "end", "text"]
+# Components return only ids (with "doc_id" when the engine gives it); the full rows are fetched once,
+# for the passages that become results: most of a search's time was moving text it never showed.
+HIT_COLUMNS = ["passage_id", "doc_id"]
 
 
 @dataclass
@@ -39,7 +42,7 @@ def bm25(store: Store, query: str, where: str | None, depth: int) -> list[tuple[
         q = PhraseQuery(text[1:-1], "text")
     else:
         q = MatchQuery(text, "text")
-    search = store.passages.search(q, query_type="fts").select(PASSAGE_COLUMNS)
+    search = store.passages.search(q, query_type="fts").select(HIT_COLUMNS)
     if where:
         search = search.where(where, prefilter=True)
     rows = search.limit(depth).to_list()
@@ -81,11 +84,15 @@ class Searcher:
             notes += mask_notes
         lexical = text_of(terms).replace(MASK_TOKEN, " ")
         components: dict[str, list[tuple[dict, float]]] = {}
+        lexical_job = None
         if lexical.strip() and mode in ("auto", "lexical", "hybrid"):
-            components["bm25"] = bm25(self.store, lexical, where, depth)
+            # BM25 runs in LanceDB (native, GIL released) while this thread encodes the query.
+            lexical_job = _pool().submit(bm25, self.store, lexical, where, depth)
         if mode != "lexical":
             for retriever in self.retrievers:
                 components.update(retriever.retrieve(self.store, terms, where, depth, {**options, "mode": mode}))
+        if lexical_job is not None:
+            components["bm25"] = lexical_job.result()
         notes += self.notes
         fused = fuse(components, self.weights)
         from app.news.reprints import group
@@ -121,15 +128,18 @@ class Searcher:
         best: list[Candidate] = []
         seen: set[str] = set()
         for cand in fused:
-            if cand.row["doc_id"] not in seen:
-                seen.add(cand.row["doc_id"])
+            doc_id = doc_of(cand.row)
+            if doc_id not in seen:
+                seen.add(doc_id)
                 best.append(cand)
                 if len(best) >= k:
                     break
-        docs = self._docs([c.row["doc_id"] for c in best])
+        full = passages_by_id(self.store, [c.row["passage_id"] for c in best])
+        best = [c for c in best if c.row["passage_id"] in full]  # a concurrent re-index may drop one
+        docs = self._docs([doc_of(c.row) for c in best])
         results: list[Result] = []
         for cand in best:
-            row = cand.row
+            row = full[cand.row["passage_id"]]
             doc = docs.get(row["doc_id"], {})
             text = row.get("text") or ""
             snippet, highlights = make_snippet(text, match_spans(text, stems))
@@ -169,6 +179,33 @@ class Searcher:
                 doc["meta"] = json.loads(doc.get("meta") or "{}")
                 self._doc_cache[doc["doc_id"]] = doc
         return {d: self._doc_cache.get(d, {}) for d in doc_ids}
+
+
+def doc_of(row: dict) -> str:
+    """The document of a passage hit (passage ids are "<doc_id>:<ordinal>")."""
+    return row.get("doc_id") or row["passage_id"].rsplit(":", 1)[0]
+
+
+def passages_by_id(store: Store, ids: list[str]) -> dict[str, dict]:
+    """Full passage rows for ``ids``, in one query per 500."""
+    out: dict[str, dict] = {}
+    for i in range(0, len(ids), 500):
+        for r in store.passage_rows(in_list("passage_id", ids[i : i + 500]), PASSAGE_COLUMNS):
+            out[r["passage_id"]] = r
+    return out
+
+
+_executor = None
+
+
+def _pool():
+    """A small shared thread pool for running retrieval components side by side."""
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="lexiscope-search")
+    return _executor
 
 
 # Reciprocal rank fusion constant (Cormack et al. 2009); fusion weights are set from measurements in

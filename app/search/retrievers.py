@@ -13,7 +13,7 @@ import threading
 
 import numpy as np
 
-from app.search.engine import PASSAGE_COLUMNS
+from app.search.engine import HIT_COLUMNS
 from app.search.query import Term
 from app.store import Store
 
@@ -136,7 +136,7 @@ class ModelRetriever:
     @staticmethod
     def _vector_search(store: Store, vec: np.ndarray, column: str, where: str | None, depth: int):
         search = store.passages.search(vec.astype(np.float32), vector_column_name=column).metric("cosine")
-        search = search.select(PASSAGE_COLUMNS)
+        search = search.select(HIT_COLUMNS)
         if where:
             search = search.where(where, prefilter=True)
         rows = search.limit(depth).to_list()
@@ -158,15 +158,4 @@ class ModelRetriever:
             return []
         top = np.argpartition(-scores, n - 1)[:n]
         top = top[np.argsort(-scores[top])]
-        ids = [matrix.passage_ids[i] for i in top]
-        rows = {r["passage_id"]: r for r in _rows_by_id(store, ids)}
-        return [(rows[pid], float(scores[i])) for pid, i in zip(ids, top) if pid in rows]
-
-
-def _rows_by_id(store: Store, ids: list[str]) -> list[dict]:
-    from app.store import in_list
-
-    out = []
-    for i in range(0, len(ids), 500):
-        out += store.passage_rows(in_list("passage_id", ids[i : i + 500]), PASSAGE_COLUMNS)
-    return out
+        return [({"passage_id": matrix.passage_ids[i]}, float(scores[i])) for i in top]

@@ -117,8 +117,14 @@ def test_missing_image_model_is_noted_not_fatal(home, tmp_path):
     assert any("image model missing" in n and "lexiscope models" in n for n in report.notes)
     status = {s["role"]: s for s in model_status(settings, home)}
     assert status["image"]["state"] == "missing" and status["text"]["state"] == "ok"
-    results = make_searcher(Store(home), settings).search("red square", k=5).results
-    assert results[0].path == str(folder / "red square.png")  # found by name
+    from app.search.types import Filters
+
+    searcher = make_searcher(Store(home), settings)
+    results = searcher.search("red square", k=10).results
+    hit = next(r for r in results if r.path == str(folder / "red square.png"))  # found by name
+    assert hit.scores["bm25"] is not None and hit.scores["clip"] is None
+    images = searcher.search("red square", k=3, filters=Filters(kinds=("image",))).results
+    assert images[0].path == str(folder / "red square.png")
 
 
 def test_changing_a_model_re_embeds_everything(home, tmp_path):
