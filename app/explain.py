@@ -152,6 +152,13 @@ def components(result, weights: dict | None, ranks: dict) -> dict:
 
 def explain_results(searcher, terms, results, *, dense_spans: bool = True) -> None:
     """Attach ``explanation`` to each result (in place)."""
+    from models.device import query_threads
+
+    with query_threads():  # many small forward passes: latency-bound, see query_threads
+        _explain(searcher, terms, results, dense_spans)
+
+
+def _explain(searcher, terms, results, dense_spans: bool) -> None:
     retriever = next(iter(searcher.retrievers), None)
     matrix = q = None
     if retriever is not None and searcher.store.vocab_model():

@@ -118,6 +118,12 @@ class ModelRetriever:
     # --- retrieval ---------------------------------------------------------------------------------
     def retrieve(self, store: Store, terms: list[Term], where: str | None, depth: int, options: dict) -> dict:
         """Ranked (row, score) lists per component: ``dense``, ``clip``, ``sparse`` (those that can run)."""
+        from models.device import query_threads
+
+        with query_threads():
+            return self._retrieve(store, terms, where, depth, options)
+
+    def _retrieve(self, store: Store, terms: list[Term], where: str | None, depth: int, options: dict) -> dict:
         mode = options.get("mode", "auto")
         cols = {c.name for c in store.vector_columns()}
         out: dict[str, list[tuple[dict, float]]] = {}
