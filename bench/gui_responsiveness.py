@@ -15,6 +15,7 @@ Usage:
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import platform
 import statistics
@@ -61,6 +62,17 @@ def measure_stall(folders: list[Path], use_models: bool) -> dict:
         last[0] = now
 
     win.indexer.progressText.connect(lambda text: events.append((time.perf_counter() - t0, text)))
+    # Garbage-collector pauses in the window's process, to tell them apart from CPU starvation.
+    gc_pauses: list[float] = []
+    gc_start = [0.0]
+
+    def on_gc(phase, info) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_pauses.append((time.perf_counter() - gc_start[0]) * 1000)
+
+    gc.callbacks.append(on_gc)
 
     timer = QTimer()
     timer.setTimerType(Qt.TimerType.PreciseTimer)
@@ -95,6 +107,7 @@ def measure_stall(folders: list[Path], use_models: bool) -> dict:
     search_seconds = time.perf_counter() - s0
     search_max = max(gaps) if gaps else 0.0
     timer.stop()
+    gc.callbacks.remove(on_gc)
     win.close()
     gaps = index_gaps
     report = reports[0]
@@ -111,6 +124,7 @@ def measure_stall(folders: list[Path], use_models: bool) -> dict:
         "gaps_over_50ms": sum(g > 50 for g in gaps),
         "first_search_seconds": round(search_seconds, 2),
         "first_search_max_gap_ms": round(search_max, 1),
+        "max_gc_pause_ms": round(max(gc_pauses, default=0.0), 1),
     }
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.ui.qt import QAbstractListModel, QModelIndex, QSortFilterProxyModel, Qt
+from app.ui.text import tooltip
 
 RESULT_ROLE = Qt.ItemDataRole.UserRole + 1
 THUMB_ROLE = Qt.ItemDataRole.UserRole + 2
@@ -41,7 +42,7 @@ class ResultsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return r.title
         if role == Qt.ItemDataRole.ToolTipRole:
-            return r.path  # tooltips are plain text unless they look like markup: see escape in delegate
+            return tooltip(r.path)
         if role == RESULT_ROLE:
             return r
         if role == THUMB_ROLE:

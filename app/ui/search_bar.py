@@ -25,6 +25,7 @@ from app.ui.qt import (
 )
 from app.ui.results_model import SORTS
 from app.ui.search_logic import SearchRequest, is_image
+from app.ui.text import tooltip
 
 KINDS = (("", "All kinds"), ("text", "Text"), ("image", "Images"), ("news", "Newspapers"))
 
@@ -178,7 +179,7 @@ class SearchBar(QWidget):
         self.folder.addItem("All folders", "")
         for f in folders:
             self.folder.addItem(Path(f).name or f, f)
-            self.folder.setItemData(self.folder.count() - 1, f, Qt.ItemDataRole.ToolTipRole)
+            self.folder.setItemData(self.folder.count() - 1, tooltip(f), Qt.ItemDataRole.ToolTipRole)
         index = self.folder.findData(current) if current else 0
         self.folder.setCurrentIndex(max(index, 0))
         self.folder.blockSignals(False)
@@ -214,6 +215,7 @@ class SearchBar(QWidget):
         """Search by the picture at ``path``."""
         self.image = Path(path)
         self.chip.setText(f"Picture: {self.image.name}  ✕")
+        self.chip.setToolTip(tooltip(f"Searching by {self.image}; click to go back to words"))
         self.chip.show()
         self.field.clear()
         self.field.setPlaceholderText("Searching by picture — type to search by words instead")

@@ -20,6 +20,7 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
+from app.ui.text import tooltip
 
 
 def _tree(headers: list[str]) -> QTreeWidget:
@@ -125,7 +126,7 @@ class SourcesDock(QDockWidget):
             c = roots.get(folder, {})
             name = Path(folder).name or folder
             item = QTreeWidgetItem([name, str(c.get("indexed", 0)), str(c.get("skipped", 0)), str(c.get("failed", 0))])
-            item.setToolTip(0, folder)
+            item.setToolTip(0, tooltip(folder))
             item.setData(0, Qt.ItemDataRole.UserRole, folder)
             for col in (1, 2, 3):
                 item.setTextAlignment(col, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -134,8 +135,8 @@ class SourcesDock(QDockWidget):
         self.problems.clear()
         for p in problems:
             item = QTreeWidgetItem([p["path"], p["state"], p["reason"]])
-            item.setToolTip(0, p["path"])
-            item.setToolTip(2, p["reason"])
+            item.setToolTip(0, tooltip(p["path"]))
+            item.setToolTip(2, tooltip(p["reason"]))
             self.problems.addTopLevelItem(item)
         self.problems_label.setText(f"Skipped and failed files ({len(problems)})")
 

@@ -14,6 +14,12 @@ def esc(text: object) -> str:
     return html.escape("" if text is None else str(text), quote=True)
 
 
+def tooltip(text: object) -> str:
+    """Tooltip text shown literally: Qt guesses rich text for anything that looks like a tag, so a path
+    such as ``<b>bold</b>.txt`` is wrapped in a paragraph and escaped instead."""
+    return f"<p style='white-space:pre-wrap'>{esc(text)}</p>"
+
+
 def merge_spans(spans) -> list[tuple[int, int]]:
     """Sort spans and merge overlapping ones (highlights may overlap: query words and explanation terms)."""
     out: list[list[int]] = []

@@ -6,6 +6,7 @@ Everything slow (indexing, searching, model status, counts, image decoding, expo
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 
@@ -238,6 +239,11 @@ class MainWindow(QMainWindow, WindowActions):
         self.runner.start(lambda task: source_summary(sources), name="sources", done=self._sources_loaded)
 
     def _sources_loaded(self, summary: dict) -> None:
+        if self.summary is None:
+            # By now the long-lived modules (Qt, LanceDB, pyarrow) are loaded. Freezing them out of the
+            # garbage collector's generations keeps full collections short: unfrozen, they took up to
+            # 85 ms on the GUI thread (bench/gui_responsiveness.py, max_gc_pause_ms).
+            gc.freeze()
         self.summary = summary
         self.sources.set_summary(self.settings.sources, summary)
         self.search_bar.set_folders(self.settings.sources)

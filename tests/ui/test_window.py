@@ -91,6 +91,9 @@ def test_markup_in_names_is_shown_literally(qtbot, window, tmp_path):
     # The passage view shows the characters, not markup.
     assert "<i>harbour</i>" in window.detail.passage.toPlainText()
     assert window.sources.folders.topLevelItem(0).text(0) == folder.name
+    assert "&lt;b&gt;bold&lt;" in window.sources.folders.topLevelItem(0).toolTip(0)
+    tip = window.proxy.index(0, 0).data(Qt.ItemDataRole.ToolTipRole)
+    assert "&lt;b&gt;bold&lt;" in tip and "<b>" not in tip
     window.results.view.grab()  # paint the delegate with the odd row
 
 
