@@ -83,7 +83,7 @@ class TermBars(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = QFontMetrics(self.font())
-        label_w = min(max(fm.horizontalAdvance(str(t["term"])) for t in self.terms) + 8, self.width() // 3)
+        label_w = min(max(fm.horizontalAdvance(str(t["term"])) for t in self.terms) + 16, self.width() // 3)
         value_w = fm.horizontalAdvance("00.000") + 6
         bar_w = max(10, self.width() - label_w - value_w)
         top = max(float(t.get("contribution", 0)) for t in self.terms) or 1.0
@@ -92,8 +92,8 @@ class TermBars(QWidget):
             y = i * BAR_ROW
             value = float(t.get("contribution", 0))
             p.setPen(text)
-            label = fm.elidedText(str(t["term"]), Qt.TextElideMode.ElideRight, label_w - 8)
-            p.drawText(QRectF(0, y, label_w - 8, BAR_ROW), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            label = fm.elidedText(str(t["term"]), Qt.TextElideMode.ElideRight, label_w - 6)
+            p.drawText(QRectF(0, y, label_w - 6, BAR_ROW), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(BAR_HOVER if i == self.hovered else BAR_COLOUR)
             p.drawRoundedRect(QRectF(label_w, y + 4, max(2.0, bar_w * value / top), BAR_ROW - 8), 3, 3)
