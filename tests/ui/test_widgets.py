@@ -137,3 +137,31 @@ def test_rate_meter_words():
     assert meter.describe(Progress("indexing", done=32, total=320), now=100.0) == "32 / 320 files"
     text = meter.describe(Progress("indexing", done=64, total=320), now=102.0)
     assert text == "64 / 320 files · 16.0 files/s · about 16 s left"
+
+
+def test_pasting_a_picture_searches_by_it(qtbot, window):
+    from app.ui.qt import QGuiApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(CAT))])
+    QGuiApplication.clipboard().setMimeData(mime)
+    with qtbot.waitSignal(window.search_bar.searchRequested, timeout=TIMEOUT_MS) as asked:
+        qtbot.keyClick(window.search_bar.field, Qt.Key.Key_V, Qt.KeyboardModifier.ControlModifier)
+    assert asked.args[0].image == CAT
+
+
+def test_space_preview_shows_the_picture(qtbot, window):
+    from app.ui.preview import PreviewDialog
+    from app.ui.qt import QLabel
+
+    index_and_wait(qtbot, window, [CAT.parent])
+    with qtbot.waitSignal(window.searcher.results, timeout=TIMEOUT_MS) as got:
+        window.search_bar.search_words("chelsea cat")
+    result = got.args[1].results[0]
+    dialog = PreviewDialog(result, "chelsea cat", window)
+    qtbot.addWidget(dialog)
+    pixmaps = [label.pixmap() for label in dialog.findChildren(QLabel)]
+    assert any(p is not None and not p.isNull() for p in pixmaps)
+    dialog.show()
+    qtbot.keyClick(dialog, Qt.Key.Key_Space)  # Space closes it again, like Quick Look
+    assert not dialog.isVisible()
