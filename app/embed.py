@@ -148,9 +148,13 @@ def _image_id(enc) -> str:
     return getattr(spec, "id", None) or getattr(enc, "model_name", "clip")
 
 
-def build_embedder(settings: Settings, root: Path) -> Embedder:
-    """The embedder for the configured models (missing ones noted, not fatal)."""
-    return Embedder(load_models(settings, root))
+def build_embedder(settings: Settings, root: Path | None = None) -> Embedder:
+    """The embedder for the configured models (missing ones noted, not fatal).
+
+    Models always come from the data root's model cache, whatever store is being written (``lexiscope
+    eval`` keeps its own store but uses the user's models); ``root`` is accepted for symmetry only.
+    """
+    return Embedder(load_models(settings))
 
 
 def build_retrievers(store: Store, settings: Settings) -> list:
@@ -163,7 +167,7 @@ def build_retrievers(store: Store, settings: Settings) -> list:
     roles = tuple(r for r, c in (("text", "vec_text"), ("image", "vec_clip")) if c in cols)
     if store.vocab_model():
         roles += ("vocab",)
-    models = load_models(settings, store.root, roles=roles)
+    models = load_models(settings, roles=roles)
     return [ModelRetriever(models)]
 
 
