@@ -15,6 +15,7 @@ from pathlib import Path
 from app.config import Settings
 from app.ui.index_process import run_in_child
 from app.ui.progress_text import RateMeter
+from app.ui.search_logic import open_store_retrying
 from app.ui.qt import QObject, Signal
 from app.ui.state import UiState
 from app.ui.workers import Task, TaskRunner
@@ -24,9 +25,7 @@ IDLE, RUNNING, STOPPING, PAUSED = "idle", "running", "stopping", "paused"
 
 def source_summary(sources: list[str]) -> dict:
     """Per-folder counts, totals by kind, and every skipped or failed file (runs on a worker)."""
-    from app.session import open_store
-
-    store = open_store()
+    store = open_store_retrying()
     rows = store.document_rows(["path", "root", "state", "reason", "kind"])
     per_root = {s: {"indexed": 0, "skipped": 0, "failed": 0} for s in sources}
     by_kind: dict[str, int] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,3 +84,18 @@ def refresh(store) -> None:
             table.checkout_latest()
         except Exception:  # noqa: BLE001 - an older LanceDB without it: the next reopen catches up
             pass
+
+
+def open_store_retrying(attempts: int = 4, delay_s: float = 0.25):
+    """Open the store, retrying briefly: on a fresh data folder the search process may be creating the
+    tables at the same moment, and the loser of that race gets "Table 'documents' already exists"."""
+    from app.session import open_store
+
+    for attempt in range(attempts):
+        try:
+            return open_store()
+        except Exception:  # noqa: BLE001 - retried, then raised as it was
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay_s)
+    raise AssertionError("unreachable")

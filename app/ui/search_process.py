@@ -32,7 +32,7 @@ class Stopped(Exception):
 def _serve(settings, use_models: bool, inbox, outbox) -> None:
     """The child's loop: build the searcher when needed, answer searches until told to quit."""
     from app.ui.index_process import _lower_priority
-    from app.ui.search_logic import refresh, run_search
+    from app.ui.search_logic import open_store_retrying, refresh, run_search
 
     _lower_priority(NICE)
     searcher = None
@@ -40,9 +40,9 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
     def build():
         outbox.put(("status", "Loading the index and search models…"))
         from app.search.engine import Searcher
-        from app.session import make_searcher, open_store
+        from app.session import make_searcher
 
-        store = open_store()
+        store = open_store_retrying()
         return make_searcher(store, settings) if use_models else Searcher(store)
 
     while True:

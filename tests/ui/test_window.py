@@ -177,3 +177,23 @@ def test_window_closes_cleanly_while_indexing(qtbot, home, tmp_path):
     assert multiprocessing.active_children() == []  # the indexer and search processes are gone
     # The index opens and holds whatever batches finished.
     assert open_store().counts()["documents"] <= 300
+
+
+def test_window_remembers_geometry_and_sort(qtbot, home):
+    from app.ui.window import MainWindow
+
+    first = MainWindow(use_models=False)
+    qtbot.addWidget(first)
+    first.show()
+    first.resize(1200, 760)
+    first.search_bar.sort.setCurrentIndex(first.search_bar.sort.findData("date"))
+    qtbot.waitUntil(lambda: first.size().width() == 1200, timeout=TIMEOUT_MS)
+    first.close()
+
+    second = MainWindow(use_models=False)
+    qtbot.addWidget(second)
+    # The offscreen platform's screen is 800 px wide and restoreGeometry() keeps a window on its screen,
+    # so only the height comes back unchanged there (both do on a real display).
+    assert second.size().height() == 760
+    assert second.search_bar.sort.currentData() == "date" and second.proxy.mode == "date"
+    second.close()
