@@ -37,6 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point for ``lexiscope``."""
+    import multiprocessing
+
+    # The window indexes and searches in child processes; a frozen (PyInstaller) build must not
+    # re-run the app in each of them.
+    multiprocessing.freeze_support()
     os.environ.setdefault("LANCEDB_LOG", "error")
     parser = build_parser()
     args = parser.parse_args(argv)

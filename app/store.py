@@ -119,14 +119,17 @@ class Store:
         self.documents = (
             self.db.open_table("documents")
             if "documents" in existing
-            else self.db.create_table("documents", schema=DOC_SCHEMA.with_metadata({"schema_version": str(SCHEMA_VERSION)}))
+            # exist_ok: two processes opening a fresh data folder at once (the window and its indexer)
+            # must not race on creating the tables.
+            else self.db.create_table("documents", schema=DOC_SCHEMA.with_metadata({"schema_version": str(SCHEMA_VERSION)}),
+                                      exist_ok=True)
         )
         self._check_version(self.documents.schema)
         if "passages" in existing:
             self.passages = self.db.open_table("passages")
             self._check_version(self.passages.schema)
         else:
-            self.passages = self.db.create_table("passages", schema=passage_schema(vectors, vocab_model))
+            self.passages = self.db.create_table("passages", schema=passage_schema(vectors, vocab_model), exist_ok=True)
 
     @staticmethod
     def _check_version(schema: pa.Schema) -> None:
