@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,6 +47,9 @@ def index_paths(
                 if on_note:
                     on_note(note)  # before the long work starts
             store.rebuild_passages(embedder.vector_columns(), embedder.vocab_model)
+            # Every folder's passages were dropped: re-index all of them, not just the ones asked for.
+            known_roots = {r["root"] for r in store.document_rows(["root"]) if r["root"] and Path(r["root"]).exists()}
+            paths = list(paths) + sorted(known_roots - {os.path.abspath(p) for p in paths})
         gen = run_index(
             store, paths, embedder=embedder, annotators=annotators, passage_chars=settings.passage_chars,
             max_bytes=int(settings.max_file_mb * 1e6), should_stop=should_stop,

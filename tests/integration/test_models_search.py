@@ -130,9 +130,16 @@ def test_missing_image_model_is_noted_not_fatal(home, tmp_path):
 def test_changing_a_model_re_embeds_everything(home, tmp_path):
     settings = install_tiny_models(home, tmp_path / "built", roles=("text",))
     folder = _collection(tmp_path / "c")
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.txt").write_text("A note about lighthouses.\n", encoding="utf-8")
     index_paths([folder], settings, root=home)
+    index_paths([other], settings, root=home)
     settings.text_model = "all-minilm-l6-v2"
     load_models.__globals__["_cache"].clear()
     report = index_paths([folder], settings, root=home)
-    assert report.indexed == 6 and any("re-embedding" in n for n in report.notes)
+    # The other folder is re-embedded too: a model change drops every passage.
+    assert report.indexed == 7 and any("re-embedding" in n for n in report.notes)
+    hits = make_searcher(Store(home), settings).search("lighthouses", k=3).results
+    assert hits and hits[0].path == str(other / "note.txt")
     assert Store(home).vector_columns()[0].model_id == "all-minilm-l6-v2"
