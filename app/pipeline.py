@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import queue
+import re
 import threading
 import time
 import uuid
@@ -33,6 +34,10 @@ from app.store import Store, VectorColumn, in_list
 # Files per write batch: large enough that LanceDB versions stay few, small enough that a cancel or a
 # crash loses little work.
 BATCH_FILES = 32
+# A passage needs this many words of 3+ letters to be indexed (see _passage_rows).
+MIN_WORDS = 3
+_REAL_WORD = re.compile(r"[^\W\d_]{3,}")
+
 # Batches read ahead of the embedding/writing consumer (rclip's LOOKAHEAD_BATCHES trade-off: a little
 # memory for keeping the model busy while the next files are decoded).
 LOOKAHEAD_BATCHES = 2
@@ -171,6 +176,10 @@ def _passage_rows(item: _Item, doc: dict, passage_chars: int, ex: Extracted | No
         else:
             spans = split_passages(ex.text, passage_chars, int(passage_chars * 1.5))
         texts = [ex.text[s:e] for s, e in spans]
+        # OCR debris cut out as its own piece ("III", "E", a rule of dashes) has nothing to find, and a
+        # dense model matches it to anything: keep only passages with a few real words.
+        keep = [i for i, t in enumerate(texts) if len(_REAL_WORD.findall(t)) >= MIN_WORDS] or list(range(len(texts)))
+        spans, texts = [spans[i] for i in keep], [texts[i] for i in keep]
     return [
         {**base, "passage_id": f"{item.doc_id}:{i}", "ordinal": i, "start": s, "end": e, "text": t,
          "sparse_ids": [], "sparse_w": []}
