@@ -141,6 +141,11 @@ class Embedder:
             for r, v, (ids, w) in zip(images, embs, m.image.vocab_vectors(embs)):
                 r["vec_clip"] = v.tolist()
                 r["sparse_ids"], r["sparse_w"] = ids.tolist(), w.tolist()
+        elif images and m.vocab is not None:
+            # No image model: the vocabulary vector of the image's name, folder and camera words, so a hit
+            # found by name is still scored and explained in the same space (CLIP's projection replaces it).
+            for r, (ids, w) in zip(images, m.vocab.encode_documents([r["text"] for r in images])):
+                r["sparse_ids"], r["sparse_w"] = ids.tolist(), w.tolist()
 
 
 def _image_id(enc) -> str:

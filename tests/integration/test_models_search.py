@@ -123,8 +123,12 @@ def test_missing_image_model_is_noted_not_fatal(home, tmp_path):
     results = searcher.search("red square", k=10).results
     hit = next(r for r in results if r.path == str(folder / "red square.png"))  # found by name
     assert hit.scores["bm25"] is not None and hit.scores["clip"] is None
-    images = searcher.search("red square", k=3, filters=Filters(kinds=("image",))).results
+    images = searcher.search("red square", k=3, filters=Filters(kinds=("image",)), explain=True).results
     assert images[0].path == str(folder / "red square.png")
+    # Found by name, and explained by the name's words: they add up to the sparse score.
+    exp = images[0].explanation
+    assert {"red", "square"} <= {w["term"] for w in exp["image_words"]}
+    assert sum(t["contribution"] for t in exp["all_terms"]) == pytest.approx(images[0].scores["sparse"], rel=1e-4)
 
 
 def test_changing_a_model_re_embeds_everything(home, tmp_path):
