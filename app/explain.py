@@ -23,6 +23,10 @@ import numpy as np
 from app.search.engine import RRF_K
 
 TOP_TERMS = 10
+# The dense token alignment costs one encoder pass per passage (~50 ms here); within the 100 ms budget
+# for explaining a result list it is computed for the top result, and for any other on request
+# (``dense_spans_for``).
+DENSE_ALIGN_TOP = 1
 # A query token's best passage token must be at least this similar to be shown as an alignment:
 # below it MaxSim picks noise (cosine of unrelated contextual MiniLM tokens is typically 0.2–0.4).
 ALIGN_MIN_SIM = 0.55
@@ -116,9 +120,12 @@ def term_view(contribs, text: str, tokens: list[tuple[int, int, int]]) -> tuple[
     return terms, sorted(unique.values(), key=lambda s: s["start"])
 
 
-def dense_alignment(text_encoder, query: str, passage: str) -> list[dict]:
-    """MaxSim: each query token's most similar passage token (above a floor), as spans in ``passage``."""
-    q_tokens, _, q_vecs = text_encoder.token_embeddings(query)
+def dense_alignment(text_encoder, query: str | tuple, passage: str) -> list[dict]:
+    """MaxSim: each query token's most similar passage token (above a floor), as spans in ``passage``.
+
+    ``query`` is the text, or its ``token_embeddings`` already computed (reused across results).
+    """
+    q_tokens, _, q_vecs = text_encoder.token_embeddings(query) if isinstance(query, str) else query
     p_tokens, p_offsets, p_vecs = text_encoder.token_embeddings(passage)
     if not len(q_vecs) or not len(p_vecs):
         return []
@@ -166,7 +173,8 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
         q = retriever.sparse_vector(terms, matrix)
     query_text = " ".join(t.text for t in terms if t.text and t.weight > 0)
     text_encoder = getattr(getattr(retriever, "models", None), "text", None)
-    for r in results:
+    query_tokens = None
+    for i, r in enumerate(results):
         exp: dict = {"terms": [], "coverage": None, "sparse_score": None, "spans": [], "components": {}}
         exp["components"] = components(r, searcher.weights, getattr(r, "ranks", {}) or {})
         if matrix is not None and q is not None and r.passage_id in matrix.row_of:
@@ -189,7 +197,23 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
             exp["terms"] = view[:TOP_TERMS]
             shown = sum(t["contribution"] for t in exp["terms"])
             exp["coverage"] = round(shown / total, 4) if total > 0 else None
-        if dense_spans and text_encoder is not None and r.kind != "image" and query_text:
-            exp["spans"] = sorted(exp["spans"] + dense_alignment(text_encoder, query_text, r.passage_text),
+        if dense_spans and i < DENSE_ALIGN_TOP and text_encoder is not None and r.kind != "image" and query_text:
+            query_tokens = query_tokens or text_encoder.token_embeddings(query_text)
+            exp["spans"] = sorted(exp["spans"] + dense_alignment(text_encoder, query_tokens, r.passage_text),
                                   key=lambda s: (s["start"], s["kind"]))
+            exp["dense_spans"] = True
+        else:
+            exp["dense_spans"] = False
         r.explanation = exp
+
+
+def dense_spans_for(searcher, query: str, result) -> list[dict]:
+    """The dense (MaxSim) alignment spans of one result, on request (e.g. when a hit is selected)."""
+    from models.device import query_threads
+
+    retriever = next(iter(searcher.retrievers), None)
+    text_encoder = getattr(getattr(retriever, "models", None), "text", None)
+    if text_encoder is None or result.kind == "image" or not query.strip():
+        return []
+    with query_threads():
+        return dense_alignment(text_encoder, query, result.passage_text)

@@ -99,7 +99,12 @@ def test_explanations_add_up_to_the_sparse_score(indexed):
             for span in exp["spans"]:
                 assert 0 <= span["start"] < span["end"] <= len(r.passage_text)
             checked += 1
+        assert [r.explanation["dense_spans"] for r in response.results][:2] == [True, False]
     assert checked >= 5
+    from app.explain import dense_spans_for
+
+    spans = dense_spans_for(searcher, "harbour strike", response.results[1])
+    assert all(s["kind"] == "dense" and 0 <= s["start"] < s["end"] for s in spans)
 
 
 def test_json_scores_have_every_component(indexed):
