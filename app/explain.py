@@ -187,8 +187,10 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
             if r.kind == "image":
                 shared = {_vocab()[t] for t, *_ in contribs}
                 order = np.argsort(-d[1])
-                exp["image_words"] = [{"term": _vocab()[int(d[0][i])], "weight": round(float(d[1][i]), 4),
-                                       "shared": _vocab()[int(d[0][i])] in shared} for i in order]
+                # Shown words only: file-name debris ("##ng", ".", "jp") stays in all_terms, not here.
+                words = [(_vocab()[int(d[0][i])], float(d[1][i])) for i in order]
+                exp["image_words"] = [{"term": w, "weight": round(x, 4), "shared": w in shared}
+                                      for w, x in words if not w.startswith("##") and not _is_weak(w)]
                 view = [{"term": _vocab()[t], "contribution": round(c, 6), "query_weight": round(a, 4),
                          "doc_weight": round(b, 4)} for t, c, a, b in contribs]
             else:
