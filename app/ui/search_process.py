@@ -83,9 +83,12 @@ class SearchServer:
         if self._proc is not None and self._proc.is_alive():
             return
         self._inbox, self._outbox = _CTX.Queue(), _CTX.Queue()
-        self._proc = _CTX.Process(target=_serve, args=(self.settings, self.use_models, self._inbox, self._outbox),
-                                  name="lexiscope-searcher", daemon=True)
-        self._proc.start()
+        proc = _CTX.Process(target=_serve, args=(self.settings, self.use_models, self._inbox, self._outbox),
+                            name="lexiscope-searcher", daemon=True)
+        proc.start()
+        # Published only once started: close() on the GUI thread may run at any moment, and joining a
+        # process that was never started raises.
+        self._proc = proc
 
     def _ask(self, message: tuple, on_status: Callable[[str], None] | None,
              should_stop: Callable[[], bool]) -> object:
@@ -132,7 +135,7 @@ class SearchServer:
         """Stop the child (it is only reading: terminating it is safe)."""
         proc, self._proc = self._proc, None
         inbox, outbox = self._inbox, self._outbox
-        if proc is None:
+        if proc is None or proc.pid is None:  # never started: nothing to stop
             return
         try:
             inbox.put(("quit",))
