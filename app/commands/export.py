@@ -23,8 +23,16 @@ def run(args) -> int:
 
     # Every export row carries its top explanation terms.
     args.explain = "terms"
+    from app.errors import UserError
+
+    target = Path(args.output)
+    if not target.parent.is_dir():
+        raise UserError(f"cannot write {target}: the folder {target.parent} does not exist")
     response = do_search(args)
-    fmt = export.format_for(Path(args.output), args.format)
-    path = export.write(response, fmt, Path(args.output))
+    fmt = export.format_for(target, args.format)
+    try:
+        path = export.write(response, fmt, target)
+    except OSError as exc:
+        raise UserError(f"cannot write {target}: {exc.strerror or exc}") from exc
     print(f"Wrote {len(response.results)} results to {path} ({fmt}).")
     return 0

@@ -8,10 +8,23 @@ import sys
 from app.config import Settings
 
 
+def _positive(text: str) -> int:
+    """argparse type: a whole number of at least 1."""
+    import argparse
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def add_search_args(p) -> None:
     """Arguments shared by ``search`` and ``export``."""
     p.add_argument("query", metavar="QUERY")
-    p.add_argument("--k", type=int, default=10, help="how many documents (default 10)")
+    p.add_argument("--k", type=_positive, default=10, help="how many documents (default 10)")
     p.add_argument("--kind", action="append", choices=["text", "image", "news"], help="only this kind (repeatable)")
     p.add_argument("--folder", help="only documents under this folder")
     p.add_argument("--after", metavar="DATE", help="on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)")

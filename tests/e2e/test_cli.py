@@ -88,6 +88,10 @@ def test_bad_arguments_give_clear_messages(home, tmp_path):
     assert proc.returncode == 2 and "no such file or folder" in proc.stderr
     proc = cli(home, "search", "x", "--after", "July", check=False)
     assert proc.returncode == 2 and "not a date" in proc.stderr
+    proc = cli(home, "search", "x", "--k", "0", check=False)
+    assert proc.returncode == 2 and "must be at least 1" in proc.stderr
+    proc = cli(home, "export", "x", "-o", str(tmp_path / "missing" / "out.csv"), check=False)
+    assert proc.returncode == 2 and "does not exist" in proc.stderr and "Traceback" not in proc.stderr
 
 
 def test_kill_during_indexing_leaves_an_index_that_opens_and_completes(home, tmp_path):
