@@ -75,6 +75,12 @@ def load_models(settings: Settings, root: Path | None = None, roles: tuple[str, 
         return models
 
 
+def forget_loaded_models() -> None:
+    """Drop the per-process model cache (after settings change models, or between tests)."""
+    with _lock:
+        _cache.clear()
+
+
 def _quiet_transformers() -> None:
     """transformers prints a "Loading weights" bar per model; our own progress reporting replaces it."""
     try:

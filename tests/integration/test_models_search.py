@@ -14,7 +14,7 @@ import pytest
 from PIL import Image
 
 from app.config import Settings
-from app.embed import load_models, model_status
+from app.embed import forget_loaded_models, model_status
 from app.index_run import index_paths
 from app.session import make_searcher
 from app.store import Store
@@ -145,7 +145,7 @@ def test_changing_a_model_re_embeds_everything(home, tmp_path):
     index_paths([folder], settings, root=home)
     index_paths([other], settings, root=home)
     settings.text_model = "all-minilm-l6-v2"
-    load_models.__globals__["_cache"].clear()
+    forget_loaded_models()
     report = index_paths([folder], settings, root=home)
     # The other folder is re-embedded too: a model change drops every passage.
     assert report.indexed == 7 and any("re-embedding" in n for n in report.notes)
