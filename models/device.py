@@ -6,6 +6,9 @@ from contextlib import contextmanager
 import os
 
 _configured = False
+# Threads a forward pass may use now: set by configure_threads, lowered inside query_threads. Read by
+# encoders whose runtime is not torch's (ONNX Runtime sessions are made per thread count).
+_threads: int | None = None
 
 
 def pick_device(pref: str = "auto") -> str:
@@ -50,7 +53,7 @@ def configure_threads(max_threads: int | None = None) -> int:
     is kept for the GUI and the readers. On 2-4 cores all are used, since encoding is the bottleneck
     and the GUI thread mostly sleeps. ``LEXISCOPE_THREADS`` overrides. Returns the count set.
     """
-    global _configured
+    global _configured, _threads
     import torch
 
     env = os.environ.get("LEXISCOPE_THREADS")
@@ -63,6 +66,7 @@ def configure_threads(max_threads: int | None = None) -> int:
         n = min(n, max_threads)
     n = max(1, n)
     torch.set_num_threads(n)
+    _threads = n
     if not _configured:
         try:  # inter-op threads can only be set once per process, before any parallel work
             torch.set_num_interop_threads(1)
@@ -80,11 +84,23 @@ def query_threads(n: int = 1):
     load on the machine 2 threads spin at OpenMP barriers waiting for a descheduled thread and a
     query takes ~500 ms. A short query gains nothing from a second thread, so search uses one.
     """
+    global _threads
     import torch
 
-    before = torch.get_num_threads()
+    before, before_ours = torch.get_num_threads(), _threads
     torch.set_num_threads(n)
+    _threads = n
     try:
         yield
     finally:
         torch.set_num_threads(before)
+        _threads = before_ours
+
+
+def current_threads() -> int:
+    """Threads a forward pass should use now (all configured ones, or one inside ``query_threads``)."""
+    if _threads is None:  # never configured (a library caller): follow torch's setting
+        import torch
+
+        return torch.get_num_threads()
+    return _threads

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from models.catalog import ModelSpec
 from models.resolve import installed_spec, preferred_installed, resolve
-from models.verify import ModelMissing
+from models.verify import Manifest, ModelMissing
 
 ProgressFn = Callable[[int, int], None]
 
@@ -20,6 +20,14 @@ def spec_for(role: str, model_id: str | None, cache_dir: Path) -> ModelSpec:
         except KeyError as exc:
             raise ModelMissing(None, f"{exc.args[0]}. See `lexiscope models list`.") from exc
     return preferred_installed(role, cache_dir)
+
+
+def known_hashes(spec: ModelSpec, folder: Path) -> dict[str, str]:
+    """sha256 of ``spec``'s files as verified by ``resolve``: the catalog pins, else the cache manifest."""
+    manifest = Manifest.read(folder)
+    hashes = dict(manifest.files) if manifest is not None else {}
+    hashes.update({f.name: f.sha256 for f in spec.files if f.sha256})
+    return hashes
 
 
 def load_encoder(role: str, model_id: str | None = None, *, cache_dir: Path, device: str = "auto",
@@ -42,7 +50,8 @@ def load_encoder(role: str, model_id: str | None = None, *, cache_dir: Path, dev
     if role == "text":
         from models.text import TextEncoder
 
-        return TextEncoder(spec, folder, device=dev)
+        # The int8 graph is cached beside the models, keyed by the (already verified) weight hashes.
+        return TextEncoder(spec, folder, device=dev, cache_dir=Path(cache_dir), file_hashes=known_hashes(spec, folder))
     if role == "vocab":
         from models.sparse import IdfVocabEncoder, MlmVocabEncoder
 

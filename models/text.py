@@ -1,16 +1,18 @@
 """Dense text encoder: a transformers encoder + mean (or CLS) pooling + L2 normalisation.
 
-Speed on a small CPU comes from four things, each measured in ``bench/text_throughput.py``:
-texts are tokenised once and sorted by length, batches are cut by a token budget (many short texts
-or few long ones) and padded only to their own longest text, inference runs under
-``torch.inference_mode``, and on CPUs with native bfloat16 (AVX512-BF16 / AMX) matrix multiplies run
-in bfloat16 (Linear weights stored in bfloat16, autocast for activations) while embeddings,
-layer norms and pooling stay in float32.
+Speed on a small CPU comes from these, each measured in ``bench/text_throughput.py``: texts are
+tokenised once and sorted by length, batches are cut by a token budget (many short texts or few long
+ones) and padded only to their own longest text, and the forward pass runs on the fastest backend:
+on CPU an int8 ONNX Runtime graph with fused attention (:mod:`models.onnx_text`), built once per model
+and cached; without ONNX Runtime, or on a GPU, torch under ``inference_mode``, with bfloat16 matmuls
+on CPUs that have native bfloat16 (AVX512-BF16 / AMX) while embeddings, layer norms and pooling stay
+in float32.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -53,6 +55,19 @@ def autocast_dtype(device: str, precision: str):
     return None  # mps and CPUs without bf16 units: float32 is both faster and exact
 
 
+def choose_backend(device: str, precision: str, cache_dir: Path | None) -> str:
+    """"onnx-int8" or "torch" for a text encoder on ``device`` asked for ``precision``."""
+    from models import onnx_text
+
+    if precision == "int8":
+        if device != "cpu" or cache_dir is None or not onnx_text.available():
+            raise ValueError("int8 text encoding needs the CPU, a model cache folder and onnxruntime")
+        return "onnx-int8"
+    if precision == "auto" and device == "cpu" and cache_dir is not None and onnx_text.available():
+        return "onnx-int8"
+    return "torch"
+
+
 def dtype_name(dtype) -> str:
     """"fp32" for None, else "bf16" / "fp16" for an autocast dtype."""
     return "fp32" if dtype is None else {"torch.bfloat16": "bf16", "torch.float16": "fp16"}.get(str(dtype), str(dtype))
@@ -79,20 +94,41 @@ class TextEncoder:
     """Dense sentence embeddings (unit length, float32) from a local model folder."""
 
     def __init__(self, spec: ModelSpec, folder: Path, *, device: str = "cpu", precision: str = "auto",
-                 batch_tokens: int = TOKEN_BUDGET) -> None:
+                 batch_tokens: int = TOKEN_BUDGET, cache_dir: Path | None = None,
+                 file_hashes: dict[str, str] | None = None) -> None:
+        """``precision``: "auto" (int8 ONNX on CPU when ``cache_dir`` is given, else the torch
+        default), "int8", "fp32", "bf16" or "fp16". ``file_hashes``: the verified sha256 of the model's
+        files, which key the cached int8 graph (read from disk when not given)."""
         import torch
-        from transformers import AutoModel, AutoTokenizer
+        from transformers import AutoConfig, AutoModel, AutoTokenizer
 
         self.spec = spec
         self.folder = Path(folder)
         self.device = device
         self.batch_tokens = batch_tokens
+        self._torch = torch
         # AutoTokenizer reads tokenizer.json/tokenizer_config.json; constructing BertTokenizerFast from a
         # vocab file silently yields a 5-token vocabulary in transformers 5.
         self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
-        self.model = AutoModel.from_pretrained(self.folder, use_safetensors=True).to(device).eval()
+        self.config = AutoConfig.from_pretrained(self.folder)
+        self.dim = int(self.config.hidden_size)
         self.pooling = self._pooling()
         self.max_length = self._max_length()
+        self.model = None
+        self._onnx = None
+        self._dtype = None
+        self.backend_note = ""
+        if choose_backend(device, precision, cache_dir) == "onnx-int8":
+            try:
+                self._onnx = self._load_onnx(Path(cache_dir), file_hashes or {})
+                return
+            except Exception as exc:  # noqa: BLE001 - any failure to build: torch still works
+                if precision == "int8":
+                    raise
+                self.backend_note = f"int8 graph unavailable ({type(exc).__name__}: {exc}); using torch"
+                warnings.warn(self.backend_note, RuntimeWarning, stacklevel=2)
+                precision = "auto"
+        self.model = AutoModel.from_pretrained(self.folder, use_safetensors=True).to(device).eval()
         self._dtype = autocast_dtype(device, precision)
         if self._dtype is not None:
             # Autocast does not cache weight casts under inference_mode, so it would re-cast every Linear
@@ -101,8 +137,14 @@ class TextEncoder:
             for module in self.model.modules():
                 if isinstance(module, torch.nn.Linear):
                     module.to(self._dtype)
-        self._torch = torch
-        self.dim = int(self.model.config.hidden_size)
+
+    def _load_onnx(self, cache_dir: Path, file_hashes: dict[str, str]):
+        from models import onnx_text
+
+        reduce_range = onnx_text.cpu_has_vnni() is not True
+        fingerprint = onnx_text.source_fingerprint(self.folder, file_hashes)
+        target = onnx_text.graph_folder(cache_dir, self.spec.id, fingerprint, reduce_range)
+        return onnx_text.OnnxHidden(onnx_text.ensure_graph(self.folder, target, reduce_range=reduce_range))
 
     def _pooling(self) -> str:
         """Catalog pooling, or the sentence-transformers pooling config of an imported model."""
@@ -121,15 +163,20 @@ class TextEncoder:
         cfg = self.folder / "sentence_bert_config.json"
         if cfg.is_file():
             n = min(n, int(json.loads(cfg.read_text(encoding="utf-8")).get("max_seq_length", n)))
-        return min(n, int(self.model.config.max_position_embeddings))
+        return min(n, int(self.config.max_position_embeddings))
 
     @property
     def precision(self) -> str:
-        """The compute precision in use: "fp32", "bf16" or "fp16"."""
-        return dtype_name(self._dtype)
+        """The compute precision in use: "int8" (ONNX Runtime), "fp32", "bf16" or "fp16"."""
+        return "int8" if self._onnx is not None else dtype_name(self._dtype)
 
     def _forward(self, features: dict) -> "object":
         torch = self._torch
+        if self._onnx is not None:
+            from models.device import current_threads
+
+            hidden = torch.from_numpy(self._onnx(features, current_threads()))
+            return hidden, torch.as_tensor(features["attention_mask"])
         batch = {k: v.to(self.device) for k, v in features.items()}
         if self._dtype is not None:
             with torch.autocast(device_type=self.device, dtype=self._dtype):
