@@ -157,6 +157,15 @@ def components(result, weights: dict | None, ranks: dict) -> dict:
     return out
 
 
+def dense_query_text(terms) -> str:
+    """The query text the dense alignment aligns: the words of the positive text terms.
+
+    Public so that a later request (``dense_spans_for`` from the GUI) aligns exactly what the search's
+    own explanation aligned; negative terms and images have no tokens to align.
+    """
+    return " ".join(t.text for t in terms if t.text and t.weight > 0)
+
+
 def explain_results(searcher, terms, results, *, dense_spans: bool = True) -> None:
     """Attach ``explanation`` to each result (in place)."""
     from models.device import query_threads
@@ -171,7 +180,7 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
     if retriever is not None and searcher.store.vocab_model():
         matrix = retriever.sparse_matrix(searcher.store)
         q = retriever.sparse_vector(terms, matrix)
-    query_text = " ".join(t.text for t in terms if t.text and t.weight > 0)
+    query_text = dense_query_text(terms)
     text_encoder = getattr(getattr(retriever, "models", None), "text", None)
     query_tokens = None
     for i, r in enumerate(results):

@@ -25,6 +25,7 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
+from app.ui.search_logic import merge_dense_spans
 from app.ui.text import display_title, esc, highlight
 from app.ui.workers import TaskRunner
 
@@ -160,7 +161,7 @@ class DetailPane(QScrollArea):
         self.title.setText(display_title(result))
         self.path.setText(result.path)
         self.meta.setText(meta_html(result))
-        self.explain.set_explanation(result.explanation)
+        self.explain.set_explanation(result.explanation, result.passage_text or "")
         is_image = result.kind == "image"
         self.image.setVisible(is_image)
         self.passage.setVisible(not is_image or bool(result.explanation))
@@ -203,6 +204,18 @@ class DetailPane(QScrollArea):
         super().resizeEvent(event)
         if self.result is not None and self.result.kind == "image":
             self._fit_image()
+
+    def add_dense_spans(self, result, spans: list[dict]) -> None:
+        """Merge fetched dense spans into ``result``'s explanation and show them, if it is still shown.
+
+        Merged into the result itself, so selecting it again needs no new request.
+        """
+        if result is None or result is not self.result:
+            return  # stale: the selection moved on, or a new search replaced the list
+        merge_dense_spans(result, spans)
+        # Only the explanation and the passage change: no reload of the rest of the pane.
+        self.explain.set_explanation(result.explanation, result.passage_text or "")
+        self.passage.setHtml(passage_html(result, self.query))
 
     def _on_term_hovered(self, term: str) -> None:
         if self.result is not None:

@@ -3,8 +3,10 @@
 Renders ``result.explanation`` (see the README's explanations section): ``terms`` =
 [{term, contribution, query_weight, doc_weight}], ``coverage`` (share of the sparse score the listed
 terms explain), ``components`` = {dense, sparse, bm25, fused, ...}, and for images ``image_words`` =
-[{term, weight, shared}]. Hovering a bar emits :attr:`ExplainPanel.termHovered` so the passage view
-can light up that term's spans. With no explanation, a short neutral note stands in.
+[{term, weight, shared}]; ``spans`` of kind "dense" (the text model's query-token → passage-word
+alignment, fetched on selection for any hit but the top one) are listed as pairs. Hovering a bar emits
+:attr:`ExplainPanel.termHovered` so the passage view can light up that term's spans. With no explanation,
+a short neutral note stands in.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from app.ui.qt import (
 from app.ui.text import esc
 
 MAX_TERMS = 10
+MAX_DENSE_PAIRS = 8
 BAR_ROW = 20
 BAR_COLOUR = QColor("#4f7bbf")
 BAR_HOVER = QColor("#e09b3d")
@@ -118,6 +121,17 @@ def components_text(components: dict) -> str:
     return " · ".join(parts)
 
 
+def dense_text(explanation: dict | None, passage: str) -> str:
+    """'strike → walkout · docks → harbour' for the dense spans, most similar first ("" when none)."""
+    spans = [s for s in (explanation or {}).get("spans") or [] if s.get("kind") == "dense"]
+    spans.sort(key=lambda s: -float(s.get("similarity") or 0))
+    pairs = []
+    for s in spans[:MAX_DENSE_PAIRS]:
+        word = passage[s["start"]:s["end"]] if 0 <= s["start"] < s["end"] <= len(passage) else ""
+        pairs.append(f"{s.get('term', '')} → {word}" if word else str(s.get("term", "")))
+    return " · ".join(pairs)
+
+
 def image_words_html(words: list[dict]) -> str:
     """Image words as rich text; words shared with the query are marked (escaped, they come from models)."""
     parts = []
@@ -152,6 +166,10 @@ class ExplainPanel(QWidget):
         self.components.setTextFormat(Qt.TextFormat.PlainText)
         self.components.setWordWrap(True)
         self.coverage.setWordWrap(True)
+        self.dense = QLabel()  # plain text: words come from the file and the query
+        self.dense.setObjectName("dim")
+        self.dense.setTextFormat(Qt.TextFormat.PlainText)
+        self.dense.setWordWrap(True)
         self.image_words_label = QLabel("Image words (shared with the query are marked)")
         self.image_words_label.setObjectName("dim")
         self.image_words = QLabel()
@@ -160,13 +178,16 @@ class ExplainPanel(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(4)
-        for w in (self.heading, self.placeholder, self.bars, self.coverage, self.components,
+        for w in (self.heading, self.placeholder, self.bars, self.coverage, self.dense, self.components,
                   self.image_words_label, self.image_words):
             layout.addWidget(w)
         self.set_explanation(None)
 
-    def set_explanation(self, explanation: dict | None) -> None:
-        """Show ``explanation`` (a result's), or the neutral placeholder for None."""
+    def set_explanation(self, explanation: dict | None, passage: str = "") -> None:
+        """Show ``explanation`` (a result's), or the neutral placeholder for None.
+
+        ``passage`` is the text the spans point into (to name the aligned passage words).
+        """
         exp = explanation or {}
         terms = exp.get("terms") or []
         words = exp.get("image_words") or []
@@ -178,6 +199,9 @@ class ExplainPanel(QWidget):
         self.coverage.setVisible(isinstance(coverage, (int, float)))
         if isinstance(coverage, (int, float)):
             self.coverage.setText(f"These terms make up {coverage:.0%} of the vocabulary score. Hover one to see it in the text.")
+        pairs = dense_text(explanation, passage)
+        self.dense.setVisible(bool(pairs))
+        self.dense.setText(f"Close in meaning (query → passage): {pairs}" if pairs else "")
         self.components.setVisible(bool(components))
         self.components.setText("Scores: " + components_text(components) if components else "")
         self.image_words_label.setVisible(bool(words))

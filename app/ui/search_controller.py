@@ -2,14 +2,15 @@
 
 The searcher (and its models) lives in a child process (:mod:`app.ui.search_process`); a pool thread
 sends the request and waits, then loads the thumbnails. An indexing run resets the child's searcher so
-the next search sees the new files.
+the next search sees the new files. The same process computes, on request, the dense alignment spans of
+a selected hit that the search left out (only the top hit gets them, see app.explain.DENSE_ALIGN_TOP).
 """
 
 from __future__ import annotations
 
 from app.config import Settings
 from app.ui.qt import QImage, QObject, Qt, Signal
-from app.ui.search_logic import SearchRequest
+from app.ui.search_logic import SearchRequest, needs_dense_spans
 from app.ui.search_process import SearchServer, Stopped
 from app.ui.workers import Task, TaskRunner
 
@@ -30,6 +31,8 @@ class SearchController(QObject):
     results = Signal(object, object, object)  # SearchRequest, SearchResponse, {path: QImage}
     failed = Signal(str)
     busy = Signal(str)  # what is happening, "" when idle
+    denseSpans = Signal(object, object)  # Result, [span]: only for the result last asked for
+    denseFailed = Signal(str)
 
     def __init__(self, runner: TaskRunner, settings: Settings, parent: QObject | None = None, *,
                  use_models: bool = True):
@@ -39,6 +42,11 @@ class SearchController(QObject):
         self.server = SearchServer(settings, use_models)
         self._running = False
         self._pending: SearchRequest | None = None
+        self._shown: SearchRequest | None = None  # the request whose results the window shows
+        # Dense spans: one request at a time (each holds the search process), the latest selection wins.
+        self._dense_wanted = None  # the result whose spans the window waits for
+        self._dense_running = None
+        self._dense_pending = None
 
     def warm(self) -> None:
         """Start the search process and load its models now, so the first search is quick."""
@@ -57,6 +65,26 @@ class SearchController(QObject):
             self._pending = req
             return
         self._start(req)
+
+    def fetch_dense(self, result) -> None:
+        """Ask for ``result``'s dense spans if its explanation lacks them; None (or an image) cancels.
+
+        The answer arrives as :attr:`denseSpans` only while ``result`` is still the one last asked for:
+        a later call (another selection) or a new search's results make it stale, and it is dropped.
+        """
+        wanted = result if needs_dense_spans(result) and self._shown is not None else None
+        self._dense_wanted = wanted
+        self._dense_pending = None
+        if wanted is None or wanted is self._dense_running:  # nothing to do, or its answer is on its way
+            return
+        if self._dense_running is not None:
+            self._dense_pending = wanted
+            return
+        self._start_dense(wanted)
+
+    def dense_in_flight(self) -> bool:
+        """True while a dense-spans request is running or waiting."""
+        return self._dense_running is not None or self._dense_pending is not None
 
     def invalidate(self, settings: Settings | None = None) -> None:
         """Make the next search reopen the index (after indexing) or use new settings."""
@@ -84,12 +112,33 @@ class SearchController(QObject):
         self.runner.start(work, name="search", done=lambda out: self._done(req, out), failed=self._failed,
                           progress=self.busy.emit)
 
+    def _start_dense(self, result) -> None:
+        server, req = self.server, self._shown
+        self._dense_running = result
+        self.runner.start(lambda task: server.dense_spans(req, result, task.should_stop), name="dense spans",
+                          done=lambda spans: self._dense_done(result, spans, None),
+                          failed=lambda error: self._dense_done(result, None, error[0]))
+
+    def _dense_done(self, result, spans, error: str | None) -> None:
+        self._dense_running = None
+        if result is self._dense_wanted:
+            self._dense_wanted = None
+            if error is None:
+                self.denseSpans.emit(result, spans)
+            elif not error.startswith("Stopped"):
+                self.denseFailed.emit(error)
+        if self._dense_pending is not None:
+            nxt, self._dense_pending = self._dense_pending, None
+            self._start_dense(nxt)
+
     def _idle(self) -> None:
         if not self._running:
             self.busy.emit("")
 
     def _done(self, req: SearchRequest, out) -> None:
         response, thumbs = out
+        # New results: an answer still coming for the old list is stale.
+        self._shown, self._dense_wanted, self._dense_pending = req, None, None
         self._finish()
         self.results.emit(req, response, thumbs)
 

@@ -99,3 +99,39 @@ def open_store_retrying(attempts: int = 4, delay_s: float = 0.25):
                 raise
             time.sleep(delay_s)
     raise AssertionError("unreachable")
+
+
+def needs_dense_spans(result) -> bool:
+    """True for a text hit whose explanation lacks the dense (MaxSim) alignment (only the top hit has it).
+
+    Images have no passage tokens to align; a result with no explanation (words-only search) has nothing
+    to add them to.
+    """
+    if result is None or result.kind == "image" or not isinstance(result.explanation, dict):
+        return False
+    return result.explanation.get("dense_spans") is False
+
+
+def dense_spans(searcher, req: SearchRequest, result) -> list[dict]:
+    """The dense alignment spans of ``result`` for the search ``req`` made (runs in the search process).
+
+    The query text follows the search's own explanation: the positive text terms
+    (``app.explain.dense_query_text``), masked the way the engine masks them for "Find parallels".
+    """
+    from app.explain import dense_query_text, dense_spans_for
+    from app.search.query import Term, parse
+
+    terms = parse(req.query, req.image)
+    masker = getattr(searcher, "query_masker", None)
+    if req.mask_entities and masker is not None:
+        # As Searcher._mask does: the explanation of the top hit aligned the masked text.
+        terms = [Term(t.weight, masker(t.text)) if t.text else t for t in terms]
+    return dense_spans_for(searcher, dense_query_text(terms), result)
+
+
+def merge_dense_spans(result, spans: list[dict]) -> None:
+    """Add ``spans`` to ``result``'s explanation (in place), ordered as app.explain orders them."""
+    exp = result.explanation
+    kept = [s for s in exp.get("spans") or [] if s.get("kind") != "dense"]  # never twice
+    exp["spans"] = sorted(kept + list(spans), key=lambda s: (s["start"], s["kind"]))
+    exp["dense_spans"] = True

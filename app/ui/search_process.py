@@ -30,9 +30,14 @@ class Stopped(Exception):
 
 
 def _serve(settings, use_models: bool, inbox, outbox) -> None:
-    """The child's loop: build the searcher when needed, answer searches until told to quit."""
+    """The child's loop: build the searcher when needed, answer requests until told to quit.
+
+    Requests: ("warm",), ("search", SearchRequest), ("dense_spans", SearchRequest, Result) → the spans
+    list, ("reset", settings), ("quit",). Answers: ("status", text)*, then ("ok"|"ready", value) or
+    ("error", message, traceback).
+    """
     from app.ui.index_process import _lower_priority
-    from app.ui.search_logic import open_store_retrying, refresh, run_search
+    from app.ui.search_logic import dense_spans, open_store_retrying, refresh, run_search
 
     _lower_priority(NICE)
     searcher = None
@@ -62,10 +67,13 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
                 refresh(searcher.store)
             if kind == "warm":
                 outbox.put(("ready", None))
+            elif kind == "dense_spans":
+                outbox.put(("ok", dense_spans(searcher, message[1], message[2])))
             else:
                 outbox.put(("ok", run_search(searcher, message[1])))
         except BaseException as exc:  # noqa: BLE001 - reported to the window, the child keeps serving
-            searcher = None
+            if kind != "dense_spans":  # one passage failing to align says nothing about the searcher
+                searcher = None
             outbox.put(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
 
 
@@ -123,6 +131,10 @@ class SearchServer:
     def search(self, request, on_status=None, should_stop=lambda: False):
         """Run one SearchRequest in the child; returns its SearchResponse."""
         return self._ask(("search", request), on_status, should_stop)
+
+    def dense_spans(self, request, result, should_stop=lambda: False) -> list[dict]:
+        """The dense (MaxSim) alignment spans of ``result``, which the search ``request`` returned."""
+        return self._ask(("dense_spans", request, result), None, should_stop)
 
     def reset(self, settings=None) -> None:
         """Make the child reopen the index (and take new settings) before its next search."""

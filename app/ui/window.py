@@ -140,6 +140,9 @@ class MainWindow(QMainWindow, WindowActions):
         srch.results.connect(self._show_response)
         srch.failed.connect(lambda msg: self.results.show_message("The search failed.", msg))
         srch.busy.connect(self._set_busy)
+        srch.denseSpans.connect(self.detail.add_dense_spans)
+        # Quiet: the explanation without the meaning alignment is still useful; no dialog for it.
+        srch.denseFailed.connect(lambda msg: self.statusBar().showMessage(f"Could not align by meaning: {msg}", 8000))
         idx.progressText.connect(self.sources.status.setText)
         idx.progressText.connect(lambda text: self.statusBar().showMessage(text, 5000))
         idx.progressValue.connect(self.sources.set_progress)
@@ -280,6 +283,7 @@ class MainWindow(QMainWindow, WindowActions):
         result = current.data(RESULT_ROLE) if current.isValid() else None
         query = self.last_request.query if self.last_request else ""
         self.detail.show_result(result, query)
+        self.searcher.fetch_dense(result)  # off the GUI thread; arrives in detail.add_dense_spans
 
     def set_sort(self, mode: str) -> None:
         """Re-sort the list (relevance, date or title) and remember the choice."""
