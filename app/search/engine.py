@@ -80,7 +80,7 @@ class Searcher:
         terms = parse(query, options.get("image"))
         masked = None
         if options.get("mask_entities"):
-            terms, masked, mask_notes = self._mask(terms)
+            terms, masked, mask_notes = self.mask_terms(terms)
             notes += mask_notes
         lexical = text_of(terms).replace(MASK_TOKEN, " ")
         components: dict[str, list[tuple[dict, float]]] = {}
@@ -106,7 +106,7 @@ class Searcher:
         return SearchResponse(query=query, filters=filters, results=results, mode="+".join(names) or "none",
                               masked_query=masked, notes=notes)
 
-    def _mask(self, terms):
+    def mask_terms(self, terms):
         """Mask entity names in the text terms; returns (terms, masked query text, notes)."""
         from app.search.query import Term
 

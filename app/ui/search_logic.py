@@ -119,13 +119,11 @@ def dense_spans(searcher, req: SearchRequest, result) -> list[dict]:
     (``app.explain.dense_query_text``), masked the way the engine masks them for "Find parallels".
     """
     from app.explain import dense_query_text, dense_spans_for
-    from app.search.query import Term, parse
+    from app.search.query import parse
 
     terms = parse(req.query, req.image)
-    masker = getattr(searcher, "query_masker", None)
-    if req.mask_entities and masker is not None:
-        # As Searcher._mask does: the explanation of the top hit aligned the masked text.
-        terms = [Term(t.weight, masker(t.text)) if t.text else t for t in terms]
+    if req.mask_entities and hasattr(searcher, "mask_terms"):
+        terms = searcher.mask_terms(terms)[0]  # the top hit's explanation aligned the masked text too
     return dense_spans_for(searcher, dense_query_text(terms), result)
 
 
