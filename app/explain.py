@@ -10,7 +10,8 @@ For each result:
   the dense score the ColBERT-style MaxSim alignment of query tokens to passage tokens (kind "dense").
   Offsets are into the passage text, which is the original document text (OCR noise and all).
 - ``image_words``: for images, the strongest words of the image's vocabulary vector, shared ones marked.
-- ``components``: each retrieval component's score, rank and its share of the fused (RRF) score.
+- ``components``: each retrieval component's score, rank and its share of the fused score (the shares
+  add up to it).
 """
 
 from __future__ import annotations
@@ -145,13 +146,17 @@ def dense_alignment(text_encoder, query: str | tuple, passage: str) -> list[dict
 
 
 def components(result, weights: dict | None, ranks: dict) -> dict:
-    """Each component's score, rank and RRF share of the fused score."""
+    """Each component's score, rank and share of the fused score (the search's own ``parts``; for a
+    result made without them, its weighted reciprocal-rank share)."""
+    parts = getattr(result, "parts", None) or {}
     out = {}
     for name, score in result.scores.items():
         if name == "fused":
             continue
         rank = ranks.get(name)
-        part = (weights or {}).get(name, 1.0) / (RRF_K + rank) if rank else None
+        part = parts.get(name)
+        if part is None and rank and not parts:
+            part = (weights or {}).get(name, 1.0) / (RRF_K + rank)
         out[name] = {"score": score, "rank": rank, "fused_part": None if part is None else round(part, 6)}
     out["fused"] = {"score": result.scores.get("fused")}
     return out

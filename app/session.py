@@ -35,9 +35,10 @@ def make_searcher(store: Store, settings: Settings | None = None):
     searcher.retrievers = build_retrievers(store, settings)
     for retriever in searcher.retrievers:
         searcher.notes += retriever.models.notes()
-    from app.search.fusion import weights_for
+    from app.search.fusion import FUSION_METHOD, weights_for
 
     searcher.weights = weights_for(store)
+    searcher.fusion = FUSION_METHOD
     try:
         from app.explain import explain_results
     except ImportError:

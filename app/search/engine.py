@@ -24,11 +24,12 @@ HIT_COLUMNS = ["passage_id", "doc_id"]
 
 @dataclass
 class Candidate:
-    """A passage with its per-component scores and ranks (1-based), before grouping."""
+    """A passage with its per-component scores, ranks (1-based) and shares of the fused score."""
 
     row: dict
     scores: dict = field(default_factory=dict)
     ranks: dict = field(default_factory=dict)
+    parts: dict = field(default_factory=dict)
 
 
 def bm25(store: Store, query: str, where: str | None, depth: int) -> list[tuple[dict, float]]:
@@ -60,6 +61,7 @@ class Searcher:
         # Optional parts, set by app.session when available: fusion weights (measured, see
         # app.search.fusion), the query masker (app.news), the explainer (app.explain).
         self.weights: dict[str, float] | None = None
+        self.fusion = "rrf"  # or "minmax"; app.session sets the measured choice (app.search.fusion)
         self.query_masker = None
         self.explainer = None
         self.notes: list[str] = []
@@ -94,7 +96,7 @@ class Searcher:
         if lexical_job is not None:
             components["bm25"] = lexical_job.result()
         notes += self.notes
-        fused = fuse(components, self.weights)
+        fused = fuse(components, self.weights, self.fusion)
         from app.news.reprints import group
 
         # Printings of one wire story collapse into one result (app.news): fetch more to still fill ``k``.
@@ -160,6 +162,7 @@ class Searcher:
                     passage_text=text,
                     scores=dict(cand.scores),
                     ranks=dict(cand.ranks),
+                    parts=dict(cand.parts),
                     folder=row["folder"],
                     thumb=doc.get("thumb", ""),
                     meta=doc.get("meta", {}),
@@ -208,13 +211,19 @@ def _pool():
     return _executor
 
 
-# Reciprocal rank fusion constant (Cormack et al. 2009); fusion weights are set from measurements in
-# app.search.fusion once dense and sparse components exist.
+# Reciprocal rank fusion constant (Cormack et al. 2009). Which fusion, and its weights, are chosen by
+# measurement in app.search.fusion.
 RRF_K = 60
 
 
-def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, float] | None = None) -> list[Candidate]:
-    """Fuse ranked passage lists by weighted reciprocal rank; one component passes through unchanged."""
+def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, float] | None = None,
+         method: str = "rrf") -> list[Candidate]:
+    """Fuse ranked passage lists; one component passes through unchanged.
+
+    ``method`` "rrf": weighted reciprocal rank, sum of w / (RRF_K + rank). "minmax": each component's
+    scores scaled to [0, 1] over the passages it returned (best 1, worst 0, absent 0), weighted sum.
+    Each candidate's ``parts`` holds every component's share; the shares add up to the fused score.
+    """
     by_id: dict[str, Candidate] = {}
     for name, hits in components.items():
         for rank, (row, score) in enumerate(hits, start=1):
@@ -222,12 +231,24 @@ def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, flo
             cand.scores[name] = score
             cand.ranks[name] = rank
     names = list(components)
+    w = weights or {}
+    spans = {}
+    for name, hits in components.items():
+        values = [s for _, s in hits if s is not None]
+        spans[name] = (min(values), max(values)) if values else (0.0, 0.0)
     for cand in by_id.values():
         for name in ("dense", "clip", "sparse", "bm25"):
             cand.scores.setdefault(name, None)
-        if len(names) == 1:
-            cand.scores["fused"] = cand.scores[names[0]]
-        else:
-            w = weights or {}
-            cand.scores["fused"] = sum(w.get(n, 1.0) / (RRF_K + r) for n, r in cand.ranks.items())
+        if len(names) == 1:  # nothing to fuse: the component's own score, all of it its share
+            cand.scores["fused"] = cand.parts[names[0]] = cand.scores[names[0]]
+            continue
+        for name, rank in cand.ranks.items():
+            if method == "minmax":
+                lo, hi = spans[name]
+                score = cand.scores[name]
+                scaled = 1.0 if hi <= lo else (score - lo) / (hi - lo)
+                cand.parts[name] = w.get(name, 1.0) * scaled
+            else:
+                cand.parts[name] = w.get(name, 1.0) / (RRF_K + rank)
+        cand.scores["fused"] = sum(cand.parts.values())
     return sorted(by_id.values(), key=lambda c: -c.scores["fused"])

@@ -84,6 +84,7 @@ class Result:
     meta: dict = field(default_factory=dict)
     explanation: dict | None = None
     ranks: dict = field(default_factory=dict)  # per component, 1-based, before grouping
+    parts: dict = field(default_factory=dict)  # per component, its share of the fused score
 
     def to_json(self, *, full: bool = False) -> dict:
         """The stable JSON shape of a result (see docs/json.md)."""

@@ -1,0 +1,52 @@
+"""Fusing the retrieval components' ranked lists: min-max score fusion (the default) and RRF."""
+
+import pytest
+
+from app.search.engine import RRF_K, fuse
+from app.search.fusion import FUSION_METHOD
+
+
+def _hits(*pairs):
+    return [({"passage_id": pid}, score) for pid, score in pairs]
+
+
+COMPONENTS = {
+    "bm25": _hits(("a", 12.0), ("b", 7.0), ("c", 2.0)),
+    "dense": _hits(("b", 0.80), ("d", 0.60), ("a", 0.40)),
+}
+
+
+def test_default_is_the_measured_choice():
+    assert FUSION_METHOD == "minmax"
+
+
+def test_minmax_scales_each_component_and_the_parts_add_up():
+    fused = {c.row["passage_id"]: c for c in fuse(COMPONENTS, None, "minmax")}
+    # bm25 spans 2..12, dense 0.4..0.8: "b" is (7-2)/10 + 1.0, "a" is 1.0 + 0.0.
+    assert fused["b"].parts == pytest.approx({"bm25": 0.5, "dense": 1.0})
+    assert fused["a"].parts == pytest.approx({"bm25": 1.0, "dense": 0.0})
+    assert fused["d"].parts == pytest.approx({"dense": 0.5})  # absent from bm25: no share from it
+    for cand in fused.values():
+        assert cand.scores["fused"] == pytest.approx(sum(cand.parts.values()))
+    order = [c.row["passage_id"] for c in fuse(COMPONENTS, None, "minmax")]
+    assert order == ["b", "a", "d", "c"]
+
+
+def test_weights_scale_the_shares():
+    fused = {c.row["passage_id"]: c for c in fuse(COMPONENTS, {"bm25": 2.0, "dense": 1.0}, "minmax")}
+    assert fused["a"].scores["fused"] == pytest.approx(2.0)
+    assert fused["b"].scores["fused"] == pytest.approx(2.0 * 0.5 + 1.0)
+
+
+def test_rrf_shares_are_reciprocal_ranks():
+    fused = {c.row["passage_id"]: c for c in fuse(COMPONENTS, None, "rrf")}
+    assert fused["b"].parts == pytest.approx({"bm25": 1 / (RRF_K + 2), "dense": 1 / (RRF_K + 1)})
+    assert fused["b"].scores["fused"] == pytest.approx(sum(fused["b"].parts.values()))
+
+
+def test_one_component_passes_through_and_ties_do_not_divide_by_zero():
+    only = fuse({"bm25": _hits(("a", 3.0), ("b", 1.0))}, None, "minmax")
+    assert [(c.row["passage_id"], c.scores["fused"], c.parts) for c in only] == [
+        ("a", 3.0, {"bm25": 3.0}), ("b", 1.0, {"bm25": 1.0})]
+    flat = fuse({"bm25": _hits(("a", 5.0)), "dense": _hits(("a", 0.3), ("b", 0.3))}, None, "minmax")
+    assert {c.row["passage_id"]: c.scores["fused"] for c in flat} == pytest.approx({"a": 2.0, "b": 1.0})
