@@ -107,17 +107,26 @@ class TermBars(QWidget):
 
 
 def components_text(components: dict) -> str:
-    """'dense 0.612 (#1) · sparse 12.3 (#4) · …' for the components that ran.
+    """'dense 0.612 (#1, 45% of the match) · sparse 12.3 (#4, 30%) · …' for the components that ran.
 
-    A component is a number, or a dict {score, rank, fused_part} as app.explain writes it.
+    A component is a number, or a dict {score, rank, fused_part} as app.explain writes it; the
+    percentage is its share of the fused score (the shares add up to it), i.e. which signal won.
     """
+    fused = components.get("fused")
+    total = fused.get("score") if isinstance(fused, dict) else None
     parts = []
     for name, value in components.items():
-        rank = None
+        if name == "fused":
+            continue
+        rank = share = None
         if isinstance(value, dict):
-            value, rank = value.get("score"), value.get("rank")
-        if isinstance(value, (int, float)):
-            parts.append(f"{name} {value:.3g}" + (f" (#{rank})" if rank else ""))
+            value, rank, share = value.get("score"), value.get("rank"), value.get("fused_part")
+        if not isinstance(value, (int, float)):
+            continue
+        notes = [f"#{rank}"] if rank else []
+        if isinstance(share, (int, float)) and isinstance(total, (int, float)) and total > 0 and len(components) > 2:
+            notes.append(f"{100 * share / total:.0f}%" + ("" if parts else " of the match"))
+        parts.append(f"{name} {value:.3g}" + (f" ({', '.join(notes)})" if notes else ""))
     return " · ".join(parts)
 
 

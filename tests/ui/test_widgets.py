@@ -170,3 +170,13 @@ def test_space_preview_shows_the_picture(qtbot, window):
     dialog.show()
     qtbot.keyClick(dialog, Qt.Key.Key_Space)  # Space closes it again, like Quick Look
     assert not dialog.isVisible()
+
+
+def test_component_shares_say_which_signal_won():
+    from app.ui.explain_panel import components_text
+
+    comps = {"bm25": {"score": 12.3, "rank": 2, "fused_part": 0.5}, "dense": {"score": 0.61, "rank": 1, "fused_part": 1.0},
+             "sparse": {"score": None, "rank": None, "fused_part": None}, "fused": {"score": 1.5}}
+    assert components_text(comps) == "bm25 12.3 (#2, 33% of the match) · dense 0.61 (#1, 67%)"
+    # One component: its share is all of it, so only the rank is worth showing.
+    assert components_text({"bm25": {"score": 4.0, "rank": 1, "fused_part": 4.0}, "fused": {"score": 4.0}}) == "bm25 4 (#1)"
