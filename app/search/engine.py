@@ -72,7 +72,7 @@ class Searcher:
         Options: ``mode`` (auto | lexical | dense | sparse | hybrid), ``mask_entities`` (search the query
         with names masked: "find parallels"), ``explain`` (attach an explanation to each result).
         """
-        from app.search.query import parse, text_of
+        from app.search.query import images_as_names, parse, text_of
 
         filters = filters or Filters()
         where = filters.where()
@@ -80,6 +80,12 @@ class Searcher:
         mode = options.get("mode", "auto")
         notes: list[str] = []
         terms = parse(query, options.get("image"))
+        if not self._images_encodable():
+            terms, note = images_as_names(terms)
+            if note:
+                notes.append(note)
+                # Words only: the dense text model would match a file name against every passage.
+                mode = "lexical"
         masked = None
         if options.get("mask_entities"):
             terms, masked, mask_notes = self.mask_terms(terms)
@@ -107,6 +113,9 @@ class Searcher:
         names = sorted(components)
         return SearchResponse(query=query, filters=filters, results=results, mode="+".join(names) or "none",
                               masked_query=masked, notes=notes)
+
+    def _images_encodable(self) -> bool:
+        return any(getattr(getattr(r, "models", None), "image", None) is not None for r in self.retrievers)
 
     def mask_terms(self, terms):
         """Mask entity names in the text terms; returns (terms, masked query text, notes)."""

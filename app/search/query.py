@@ -72,3 +72,23 @@ def parse(query: str, image: Path | str | None = None) -> list[Term]:
 def text_of(terms: list[Term]) -> str:
     """The positive text of a query, for lexical search and snippets."""
     return " ".join(t.text for t in terms if t.text and t.weight > 0)
+
+
+def name_words(path: Path) -> str:
+    """The words of an image's file name that carry meaning ("chelsea the cat.jpg" -> "chelsea cat")."""
+    from app.search.snippets import query_stems
+
+    # Stop words ("the cat") would match every passage; keep the words that carry meaning.
+    return " ".join(w for w in re.findall(r"[^\W\d_]{2,}", Path(path).stem) if query_stems(w))
+
+
+def images_as_names(terms: list[Term]) -> tuple[list[Term], str | None]:
+    """Image terms replaced by their file-name words (for an index searched without an image model),
+    and a note saying so; ``(terms, None)`` when there is no image term."""
+    images = [t for t in terms if t.image is not None]
+    if not images:
+        return terms, None
+    out = [Term(t.weight, name_words(t.image)) if t.image is not None else t for t in terms]
+    out = [t for t in out if t.text or t.image is not None]
+    words = ", ".join(name_words(t.image) or f"none in {t.image.name}" for t in images)
+    return out, f"No image model is installed: searched for the picture's file name words ({words})."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,35 +45,13 @@ class SearchRequest:
         return f"image: {self.image.name}" if self.image else self.query
 
 
-def _words_of(path: Path) -> str:
-    from app.search.snippets import query_stems
-
-    # Stop words ("the cat") would match every passage; keep the words that carry meaning.
-    return " ".join(w for w in re.findall(r"[^\W\d_]{2,}", path.stem) if query_stems(w))
-
-
 def run_search(searcher, req: SearchRequest) -> SearchResponse:
-    """Run ``req`` on ``searcher``; with no image model, an image search falls back to its file name."""
+    """Run ``req`` on ``searcher`` (with no image model, the engine searches a picture's file-name words
+    and says so in the response's notes)."""
     options = {"k": req.k, "filters": req.filters, "mask_entities": req.mask_entities, "explain": True}
     if req.image is not None:
         options["image"] = req.image
-    try:
-        response = searcher.search(req.query, **options)
-    except TypeError:
-        # A searcher without the newer options (image=, explain=): search by words alone.
-        options.pop("image", None)
-        options.pop("explain", None)
-        response = searcher.search(req.query, **options)
-    if req.image is not None and response.mode == "none" and not response.results:
-        words = _words_of(req.image)
-        if words:
-            options.pop("image", None)
-            # Words only: the dense text model would match a file name against every passage.
-            response = searcher.search(words, mode="lexical", **options)
-            response.notes.append(
-                f"No image model is installed: searched for the picture's file name words ({words})."
-            )
-    return response
+    return searcher.search(req.query, **options)
 
 
 def refresh(store) -> None:

@@ -133,3 +133,25 @@ def test_an_index_from_a_newer_app_is_refused(home, monkeypatch):
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION)
     with pytest.raises(IndexTooNew, match="newer Lexiscope"):
         Store(home)
+
+
+def test_picture_query_without_an_image_model_searches_its_name_and_says_so(home, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, colour in (("chelsea the cat.png", "orange"), ("harbour boats.png", "blue")):
+        Image.new("RGB", (16, 16), colour).save(folder / name)
+    (folder / "notes.txt").write_text("Chelsea sleeps all afternoon.", encoding="utf-8")
+    _index(home, folder)
+    query = tmp_path / "elsewhere" / "chelsea_cat.png"
+    query.parent.mkdir()
+    Image.new("RGB", (16, 16), "orange").save(query)
+    searcher = Searcher(Store(home))
+    # As a picture dropped on the window, and as a path in query arithmetic (CLI).
+    for response in (searcher.search("", k=5, image=query), searcher.search(f"{query} -boats", k=5)):
+        assert response.mode == "bm25"
+        assert any("file name words (chelsea cat)" in n for n in response.notes), response.notes
+        paths = [r.path for r in response.results]
+        assert paths[0] == str(folder / "chelsea the cat.png") and str(folder / "notes.txt") in paths
+        assert str(folder / "harbour boats.png") not in paths
