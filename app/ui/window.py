@@ -247,6 +247,12 @@ class MainWindow(QMainWindow, WindowActions):
             # garbage collector's generations keeps full collections short: unfrozen, they took up to
             # 85 ms on the GUI thread (bench/gui_responsiveness.py, max_gc_pause_ms).
             gc.freeze()
+            # Folders indexed from the command line belong in the list too (once, at start: later a
+            # summary may still count a folder the user is removing).
+            extra = [root for root, c in summary["roots"].items() if root not in self.settings.sources and any(c.values())]
+            if extra:
+                self.settings.sources.extend(sorted(extra))
+                self.settings.save()
         self.summary = summary
         self.sources.set_summary(self.settings.sources, summary)
         self.search_bar.set_folders(self.settings.sources)

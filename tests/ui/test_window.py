@@ -197,3 +197,20 @@ def test_window_remembers_geometry_and_sort(qtbot, home):
     assert second.size().height() == 760
     assert second.search_bar.sort.currentData() == "date" and second.proxy.mode == "date"
     second.close()
+
+
+def test_folders_indexed_from_the_command_line_are_listed(qtbot, home, tmp_path):
+    from app.config import Settings
+    from app.index_run import index_paths
+    from app.ui.window import MainWindow
+
+    folder = make_files(tmp_path / "from the cli", 3)
+    index_paths([folder], Settings(), use_models=False)
+    win = MainWindow(use_models=False)
+    qtbot.addWidget(win)
+    win.show()
+    qtbot.waitUntil(lambda: win.summary is not None, timeout=TIMEOUT_MS)
+    listed = [win.sources.folders.topLevelItem(i) for i in range(win.sources.folders.topLevelItemCount())]
+    assert [(item.text(0), item.text(1)) for item in listed] == [("from the cli", "3")]
+    assert Settings.load().sources == [str(folder)]
+    win.close()
