@@ -39,7 +39,11 @@ def take_screenshot(app, window, path: str, query: str | None) -> int:
             print("lexiscope: the search did not finish", file=sys.stderr)
             return 1
     _wait_until(app, lambda: window.runner.active() == 0)  # thumbnails, the detail image, counts
-    _wait_until(app, lambda: False, 0.3)  # let the last repaints land
+    _wait_until(app, lambda: False, 0.3)  # let the last layouts and repaints land
+    if query:  # the "Why it matched" panel, last in the pane, is what a query screenshot is for
+        bar = window.detail.verticalScrollBar()
+        bar.setValue(bar.maximum())
+        _wait_until(app, lambda: False, 0.1)
     ok = window.grab().save(path)
     window.close()
     if not ok:
