@@ -191,6 +191,9 @@ class OnnxHidden:
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
+            # Idle worker threads sleep instead of spinning: a desktop app must not burn a core between
+            # batches, and here it cost nothing (SciFact, 400 docs: 53.5 docs/s without spinning, 50.9 with).
+            options.add_session_config_entry("session.intra_op.allow_spinning", "0")
             session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
             self._sessions[threads] = session
         return session
