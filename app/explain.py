@@ -32,6 +32,8 @@ DENSE_ALIGN_TOP = 1
 # below it MaxSim picks noise (cosine of unrelated contextual MiniLM tokens is typically 0.2–0.4).
 ALIGN_MIN_SIM = 0.55
 _tok_lock = threading.Lock()
+# Pieces of image file extensions ("cat.jpg" -> "cat", ".", "jp", "##g"): not words a picture "activates".
+_FILE_NAME_DEBRIS = frozenset({"jp", "jpg", "jpeg", "png", "gif", "tif", "tiff", "bmp", "web", "webp", "heic"})
 
 
 @lru_cache(maxsize=1)
@@ -204,7 +206,8 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
                 # Shown words only: file-name debris ("##ng", ".", "jp") stays in all_terms, not here.
                 words = [(_vocab()[int(d[0][i])], float(d[1][i])) for i in order]
                 exp["image_words"] = [{"term": w, "weight": round(x, 4), "shared": w in shared}
-                                      for w, x in words if not w.startswith("##") and not _is_weak(w)]
+                                      for w, x in words if not w.startswith("##") and not _is_weak(w)
+                                      and w not in _FILE_NAME_DEBRIS]
                 view = [{"term": _vocab()[t], "contribution": round(c, 6), "query_weight": round(a, 4),
                          "doc_weight": round(b, 4)} for t, c, a, b in contribs]
             else:
