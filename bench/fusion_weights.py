@@ -29,14 +29,8 @@ from app.store import Store
 doc_stem: dict[str, str] = {}  # store doc_id -> corpus id, filled in main()
 
 
-def doc_ranking(components, weights, k_rrf, stems) -> list[str]:
-    """Documents in fused order (best passage per document), as corpus ids."""
-    old = engine.RRF_K
-    engine.RRF_K = k_rrf
-    try:
-        fused = engine.fuse(components, weights)
-    finally:
-        engine.RRF_K = old
+def _documents(fused) -> list[str]:
+    """Fused passages to documents in order (each at its best passage), as corpus ids, top 100."""
     seen, out = set(), []
     for c in fused:
         doc = doc_stem[engine.doc_of(c.row)]
@@ -44,6 +38,16 @@ def doc_ranking(components, weights, k_rrf, stems) -> list[str]:
             seen.add(doc)
             out.append(doc)
     return out[:100]
+
+
+def doc_ranking(components, weights, k_rrf, stems) -> list[str]:
+    """Documents in RRF order (best passage per document), as corpus ids."""
+    old = engine.RRF_K
+    engine.RRF_K = k_rrf
+    try:
+        return _documents(engine.fuse(components, weights))
+    finally:
+        engine.RRF_K = old
 
 
 def linear_ranking(components, weights, stems) -> list[str]:
@@ -66,14 +70,7 @@ def linear_ranking(components, weights, stems) -> list[str]:
 def passage_linear_ranking(components, weights, stems) -> list[str]:
     """As the engine fuses with ``method="minmax"``: min-max per component over passages, weighted sum,
     then each document at its best passage."""
-    fused = engine.fuse(components, weights, method="minmax")
-    seen, out = set(), []
-    for c in fused:
-        doc = doc_stem[engine.doc_of(c.row)]
-        if doc not in seen:
-            seen.add(doc)
-            out.append(doc)
-    return out[:100]
+    return _documents(engine.fuse(components, weights, method="minmax"))
 
 
 def main() -> None:
