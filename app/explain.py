@@ -21,7 +21,6 @@ from functools import lru_cache
 
 import numpy as np
 
-from app.search.engine import RRF_K
 
 TOP_TERMS = 10
 # The dense token alignment costs one encoder pass per passage (~50 ms here); within the 100 ms budget
@@ -147,19 +146,15 @@ def dense_alignment(text_encoder, query: str | tuple, passage: str) -> list[dict
     return sorted(out.values(), key=lambda s: s["start"])
 
 
-def components(result, weights: dict | None, ranks: dict) -> dict:
-    """Each component's score, rank and share of the fused score (the search's own ``parts``; for a
-    result made without them, its weighted reciprocal-rank share)."""
-    parts = getattr(result, "parts", None) or {}
+def components(result) -> dict:
+    """Each component's score, rank and share of the fused score (the shares add up to it)."""
     out = {}
     for name, score in result.scores.items():
         if name == "fused":
             continue
-        rank = ranks.get(name)
-        part = parts.get(name)
-        if part is None and rank and not parts:
-            part = (weights or {}).get(name, 1.0) / (RRF_K + rank)
-        out[name] = {"score": score, "rank": rank, "fused_part": None if part is None else round(part, 6)}
+        part = result.parts.get(name)
+        out[name] = {"score": score, "rank": result.ranks.get(name),
+                     "fused_part": None if part is None else round(part, 6)}
     out["fused"] = {"score": result.scores.get("fused")}
     return out
 
@@ -192,7 +187,7 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
     query_tokens = None
     for i, r in enumerate(results):
         exp: dict = {"terms": [], "coverage": None, "sparse_score": None, "spans": [], "components": {}}
-        exp["components"] = components(r, searcher.weights, getattr(r, "ranks", {}) or {})
+        exp["components"] = components(r)
         if matrix is not None and q is not None and r.passage_id in matrix.row_of:
             row = matrix.matrix.getrow(matrix.row_of[r.passage_id])
             d = (row.indices.astype(np.int32), row.data.astype(np.float32))

@@ -162,8 +162,10 @@ def _merge(out: list, position: int, other, prints: list[dict]) -> None:
         merged.setdefault(p["path"], _public(p))
     printings = sorted(merged.values(), key=lambda p: (p["date"] or "9999", p["newspaper"], p["path"]))
     if other.date and current.date and other.date < current.date:
-        # Show the earlier printing; the score of the better-ranked hit stays.
+        # Show the earlier printing; the score of the better-ranked hit stays, with the ranks and fused
+        # shares it came from (the explanation's component shares must add up to the score shown).
         other.score, other.scores = current.score, current.scores
+        other.ranks, other.parts = current.ranks, current.parts
         out[position] = current = other
     current.meta = {**current.meta, "printings": printings}
 

@@ -42,6 +42,12 @@ def test_wire_story_printings_are_grouped_earliest_first(indexed, capsys):
     assert {p["newspaper"] for p in printings} == {
         "The Washington times", "The North Platte semi-weekly tribune", "Norwich bulletin"}
     assert wire[0]["date"] == "1916-07-03"  # shown as its earliest printing
+    # The shown printing keeps the better hit's score, and the explanation's shares add up to it.
+    explained = _json(capsys, ["search", "troopers Carrizal prisoners released border", "--json", "--explain"])
+    for r in explained["results"]:
+        comps = r["explanation"]["components"]
+        shares = [c["fused_part"] for name, c in comps.items() if name != "fused" and c["fused_part"] is not None]
+        assert sum(shares) == pytest.approx(r["score"], rel=1e-5), (r["title"], comps)
 
 
 def test_unrelated_stories_are_not_grouped(indexed, capsys):
