@@ -29,10 +29,18 @@ from pathlib import Path
 
 import numpy as np
 
+from models.verify import sha256_file
+
 # Bump when the build steps change: graphs cached under another recipe are rebuilt.
 RECIPE = 1
 GRAPH = "model.int8.onnx"
 BUILD_INFO = "build.json"
+FAILED = ".failed"  # suffix of the marker a failed build leaves beside its target
+
+
+class BuildFailed(RuntimeError):
+    """An earlier attempt to build this graph failed; it is not retried until the recipe or ONNX Runtime
+    changes (or the marker is deleted), so a model that cannot be exported costs its build time once."""
 
 
 def available() -> bool:
@@ -67,7 +75,7 @@ def source_fingerprint(folder: Path, file_hashes: dict[str, str]) -> str:
     hashes = {}
     for path in sorted(folder.glob("*.safetensors")) + [folder / "config.json"]:
         if path.is_file():
-            hashes[path.name] = file_hashes.get(path.name) or _sha256(path)
+            hashes[path.name] = file_hashes.get(path.name) or sha256_file(path)
     return hashlib.sha256(json.dumps(sorted(hashes.items())).encode()).hexdigest()[:16]
 
 
@@ -89,18 +97,25 @@ def ensure_graph(model_folder: Path, target: Path, *, reduce_range: bool) -> Pat
     from filelock import FileLock
 
     target.parent.mkdir(parents=True, exist_ok=True)
+    failed = Path(str(target) + FAILED)
     with FileLock(str(target) + ".lock"):
         if _verified(target):
             return target / GRAPH
+        if failed.is_file():
+            raise BuildFailed(f"an earlier build failed ({failed.read_text(encoding='utf-8').strip()}); "
+                              f"delete {failed} to try again")
         shutil.rmtree(target, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
         try:
             info = _build(Path(model_folder), staging, reduce_range=reduce_range)
             for scratch in staging.glob("*.fp32*"):
                 scratch.unlink()
-            info["sha256"] = _sha256(staging / GRAPH)
+            info["sha256"] = sha256_file(staging / GRAPH)
             (staging / BUILD_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
             os.replace(staging, target)
+        except Exception as exc:
+            failed.write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
+            raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)
     return target / GRAPH
@@ -109,17 +124,9 @@ def ensure_graph(model_folder: Path, target: Path, *, reduce_range: bool) -> Pat
 def _verified(target: Path) -> bool:
     try:
         info = json.loads((target / BUILD_INFO).read_text(encoding="utf-8"))
-        return info.get("recipe") == RECIPE and info.get("sha256") == _sha256(target / GRAPH)
+        return info.get("recipe") == RECIPE and info.get("sha256") == sha256_file(target / GRAPH)
     except (OSError, ValueError):
         return False
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def _build(model_folder: Path, out: Path, *, reduce_range: bool) -> dict:

@@ -96,3 +96,22 @@ def test_queries_run_on_one_thread_session(tiny, cache):
         assert current_threads() == 1
         enc.encode_query("coffee")
     assert 1 in enc._onnx._sessions and current_threads() >= 1
+
+
+def test_a_failed_build_is_not_retried_on_every_start(tiny, cache):
+    spec, folder = tiny
+    target = onnx_text.graph_folder(cache, spec.id, onnx_text.source_fingerprint(folder, {}),
+                                    onnx_text.cpu_has_vnni() is not True)
+    target.parent.mkdir(parents=True)
+    target.write_text("a file where the graph folder goes: the final rename fails")
+    with pytest.warns(RuntimeWarning, match="int8 graph unavailable"):
+        first = TextEncoder(spec, folder, precision="auto", cache_dir=cache)
+    marker = target.with_name(target.name + onnx_text.FAILED)
+    assert first.precision != "int8" and marker.is_file()
+    stamp = marker.stat().st_mtime_ns
+    with pytest.warns(RuntimeWarning, match="an earlier build failed"):
+        again = TextEncoder(spec, folder, precision="auto", cache_dir=cache)
+    assert again.precision != "int8" and marker.stat().st_mtime_ns == stamp  # no second build attempt
+    marker.unlink()
+    target.unlink()
+    assert TextEncoder(spec, folder, precision="auto", cache_dir=cache).precision == "int8"
