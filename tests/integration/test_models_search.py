@@ -82,6 +82,28 @@ def test_image_query_returns_that_image_first(indexed):
     assert response.results[0].path == str(folder / "noise.png")
 
 
+def test_one_search_encodes_each_query_part_once(indexed, monkeypatch):
+    home, folder, settings = indexed
+    searcher = make_searcher(Store(home), settings)
+    models = searcher.retrievers[0].models
+    calls = {"image": 0, "vocab": 0}
+
+    def counting(name, method):  # a spy: counts, then runs the real encoder
+        def wrapper(*args, **kwargs):
+            calls[name] += 1
+            return method(*args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(models.image, "encode_images", counting("image", models.image.encode_images))
+    monkeypatch.setattr(models.vocab, "encode_query", counting("vocab", models.vocab.encode_query))
+    response = searcher.search(f"zebra +0.5 {folder / 'noise.png'}", k=5, explain=True)
+    assert response.results and "clip" in response.mode and "sparse" in response.mode
+    # The CLIP, sparse and explanation steps share one image-tower pass and one vocabulary encoding.
+    assert calls == {"image": 1, "vocab": 1}
+    searcher.search(f"zebra +0.5 {folder / 'noise.png'}", k=5, explain=True)
+    assert calls == {"image": 1, "vocab": 1}  # the same query again: nothing re-encoded
+
+
 def test_explanations_add_up_to_the_sparse_score(indexed):
     home, _, settings = indexed
     searcher = make_searcher(Store(home), settings)
