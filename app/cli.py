@@ -8,6 +8,7 @@ import os
 import sys
 
 from app import __version__
+from app.config import private_writes
 from app.errors import UserError
 from app.store import IndexTooNew
 
@@ -43,6 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     # re-run the app in each of them.
     multiprocessing.freeze_support()
     os.environ.setdefault("LANCEDB_LOG", "error")
+    private_writes()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -66,7 +68,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def gui_main(args: argparse.Namespace | None = None) -> int:
     """Open the desktop window (imports Qt only here)."""
-    if args is None:
+    if args is None:  # started as lexiscope-gui, not through main()
+        private_writes()
         args = build_parser().parse_args([])
     try:
         from app.ui.main import run_gui

@@ -33,9 +33,48 @@ class Installed:
     source: str  # "cache (import:…)", "cache (download:…)" or "offline package <name>"
 
 
+# A model id becomes a folder name in the cache: letters, digits, '.', '_', '-', not starting with a dot
+# (so never '..', a hidden folder, a path separator or an absolute path).
+_SAFE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,127}")
+
+
+def check_model_id(model_id: str) -> str:
+    """``model_id`` if it is a safe cache folder name; ModelMissing (a user error) otherwise."""
+    if not isinstance(model_id, str) or not _SAFE_ID.fullmatch(model_id):
+        raise ModelMissing(None, f"{model_id!r} is not a valid model id: use letters, digits, '.', '_' and '-' "
+                           "only (no '/', no '..', not starting with a dot)")
+    return model_id
+
+
 def cache_folder(cache_dir: Path, role: str, model_id: str) -> Path:
-    """Where a model of ``role``/``model_id`` lives in the cache."""
-    return Path(cache_dir) / role / model_id
+    """Where a model of ``role``/``model_id`` lives in the cache (both names checked to be safe)."""
+    if role not in ROLES:
+        raise ValueError(f"unknown model role {role!r}; roles are {', '.join(ROLES)}")
+    return Path(cache_dir) / role / check_model_id(model_id)
+
+
+def _confine(path: Path, cache_dir: Path) -> Path:
+    """``path`` if it lies strictly inside ``cache_dir`` (symlinks resolved); refuses anything else.
+
+    Every delete in the cache goes through here, so no id, symlink or bug can make us remove a
+    folder outside it.
+    """
+    root = Path(cache_dir).resolve()
+    path = Path(path)
+    # The parent is resolved, not the path itself: a symlink named like a model is removed as a link.
+    real = path.parent.resolve() / path.name
+    if ".." in path.parts or path.name in ("", ".") or real == root or root not in real.parents:
+        raise ModelMissing(None, f"refusing to touch {path}: it is not inside the model cache {root}")
+    return real
+
+
+def _remove(path: Path, cache_dir: Path) -> None:
+    """Delete a folder (or a stray file or link) inside the model cache; a no-op when absent."""
+    real = _confine(path, cache_dir)
+    if real.is_symlink() or real.is_file():
+        real.unlink()
+    elif real.exists():
+        shutil.rmtree(real)
 
 
 def resolve(spec: ModelSpec, cache_dir: Path, *, allow_download: bool = False,
@@ -166,22 +205,21 @@ def import_folder(role: str, src_dir: Path, cache_dir: Path, id: str | None = No
     hashes must match; otherwise a new local entry is recorded (hashes taken now, trusted after).
     """
     src_dir = Path(src_dir).expanduser().resolve()
+    model_id = check_model_id(id) if id is not None else _slug(src_dir.name)
     validate_folder(role, src_dir)
-    model_id = id or _slug(src_dir.name)
     catalog = CATALOG.get(model_id)
     if catalog is not None and catalog.role != role:
         raise ModelMissing(None, f"'{model_id}' is a {catalog.role} model in the catalog; pass another --id")
     if catalog is not None:  # refuse before copying anything
         verify_files(src_dir, {f.name: f.sha256 for f in catalog.files})
     extra = _describe(role, src_dir)
-    folder = cache_folder(cache_dir, role, model_id)
-    _install(folder, lambda staging: shutil.copytree(src_dir, staging, ignore=shutil.ignore_patterns(".git", "__pycache__")),
+    _install(cache_dir, role, model_id, lambda staging: shutil.copytree(src_dir, staging, ignore=shutil.ignore_patterns(".git", "__pycache__")),
              Manifest(id=model_id, role=role, source=f"import:{src_dir}", extra=extra))
     return installed_spec(cache_dir, role, model_id)
 
 
 def _slug(name: str) -> str:
-    return re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-") or "model"
+    return re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-.")[:128] or "model"
 
 
 def _describe(role: str, folder: Path) -> dict:
@@ -198,25 +236,28 @@ def _describe(role: str, folder: Path) -> dict:
     return {}
 
 
-def _install(folder: Path, fill: Callable[[Path], object], manifest: Manifest) -> None:
-    """Fill a staging folder, hash it, write the manifest, then swap it into place.
+def _install(cache_dir: Path, role: str, model_id: str, fill: Callable[[Path], object],
+             manifest: Manifest) -> Path:
+    """Fill a staging folder, hash it, write the manifest, then swap it into ``cache_dir/role/model_id``.
 
     The manifest is written last inside the staging folder and the rename is atomic, so a crash
     leaves either the old install or none (a folder without manifest is ignored and replaced).
+    Every removal is confined to the cache (``_remove``).
     """
+    folder = cache_folder(cache_dir, role, model_id)
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = folder.parent / f".staging-{folder.name}-{os.getpid()}"
-    shutil.rmtree(staging, ignore_errors=True)
+    _remove(staging, cache_dir)
     try:
         fill(staging)
-        shutil.rmtree(staging / ".cache", ignore_errors=True)  # huggingface_hub local_dir metadata
+        _remove(staging / ".cache", cache_dir)  # huggingface_hub local_dir metadata
         manifest.files, manifest.sizes = hash_folder(staging)
         manifest.write(staging)
-        if folder.exists():
-            shutil.rmtree(folder)
+        _remove(folder, cache_dir)
         os.replace(staging, folder)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove(staging, cache_dir)
+    return folder
 
 
 # --- hub download --------------------------------------------------------------------------------
@@ -236,9 +277,8 @@ def download(spec: ModelSpec, cache_dir: Path, *, on_progress: ProgressFn | None
                                + missing_message(spec)) from exc
         verify_files(staging, {f.name: f.sha256 for f in spec.files})
 
-    folder = cache_folder(cache_dir, spec.role, spec.id)
-    _install(folder, fill, Manifest(id=spec.id, role=spec.role, source=f"download:{spec.repo}@{spec.revision}"))
-    return folder
+    return _install(cache_dir, spec.role, spec.id, fill,
+                    Manifest(id=spec.id, role=spec.role, source=f"download:{spec.repo}@{spec.revision}"))
 
 
 def _progress_class(on_progress: ProgressFn | None):
@@ -288,7 +328,8 @@ def installed(cache_dir: Path, role: str | None = None) -> list[Installed]:
         if role_dir.is_dir():
             for folder in sorted(role_dir.iterdir()):
                 manifest = Manifest.read(folder) if folder.is_dir() else None
-                if manifest is None or manifest.role != r:
+                # A manifest naming another id (copied or edited by hand) is not an install of that id.
+                if manifest is None or manifest.role != r or manifest.id != folder.name:
                     continue
                 try:
                     spec = installed_spec(cache_dir, r, manifest.id)

@@ -16,6 +16,6 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh LEXISCOPE_HOME for the test."""
     root = tmp_path / "home"
-    root.mkdir()
+    root.mkdir(mode=0o700)  # as data_root() makes it; an open one would be tightened with a note
     monkeypatch.setenv("LEXISCOPE_HOME", str(root))
     return root

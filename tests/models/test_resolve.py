@@ -133,3 +133,53 @@ def test_vocab_import_needs_bert_uncased_vocabulary(tmp_path, tiny_mlm_dir):
     (other / "config.json").write_text(json.dumps(cfg))
     with pytest.raises(ModelMissing, match="30522"):
         validate_folder("vocab", other)
+
+
+@pytest.mark.parametrize("bad_id", ["..", "../..", "../victim", "a/b", "/tmp/x", ".hidden", "", "a\\..\\b"])
+def test_import_refuses_unsafe_ids_and_touches_nothing_outside(tmp_path, tiny_text_dir, bad_id):
+    # A folder beside the cache (the thesis draft of the audit) must survive any --id.
+    cache = tmp_path / "home" / "models"
+    (cache / "text").mkdir(parents=True)
+    victim = tmp_path / "home" / "victim"
+    victim.mkdir()
+    (victim / "thesis.txt").write_text("draft")
+    with pytest.raises(ModelMissing, match="not a valid model id"):
+        import_folder("text", tiny_text_dir, cache, id=bad_id)
+    assert (victim / "thesis.txt").read_text() == "draft"
+    assert sorted(p.name for p in (tmp_path / "home").iterdir()) == ["models", "victim"]
+    assert not any((cache / "text").iterdir())
+
+
+def test_absolute_id_is_refused(tmp_path, tiny_text_dir, cache):
+    sentinel = tmp_path / "sentinel"
+    sentinel.mkdir()
+    (sentinel / "keep").write_text("x")
+    with pytest.raises(ModelMissing, match="not a valid model id"):
+        import_folder("text", tiny_text_dir, cache, id=str(sentinel))
+    assert (sentinel / "keep").read_text() == "x"
+
+
+def test_deletes_are_confined_to_the_cache(tmp_path, tiny_text_dir):
+    # A symlink in the cache that points out of it is replaced as a link; its target is untouched.
+    from models.resolve import _remove
+
+    cache = tmp_path / "cache"
+    (cache / "text").mkdir(parents=True)
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep").write_text("x")
+    (cache / "text" / "tiny-bert").symlink_to(outside, target_is_directory=True)
+    import_folder("text", tiny_text_dir, cache, id="tiny-bert")
+    assert (outside / "keep").read_text() == "x" and len(list(outside.iterdir())) == 1
+    assert not (cache / "text" / "tiny-bert").is_symlink()
+    with pytest.raises(ModelMissing, match="not inside the model cache"):
+        _remove(outside, cache)
+    with pytest.raises(ModelMissing, match="not inside the model cache"):
+        _remove(cache / "text" / ".." / "..", cache)
+    assert (outside / "keep").exists()
+
+
+def test_import_without_id_slugs_the_folder_name(tmp_path, tiny_text_dir, cache):
+    src = tmp_path / ".Hidden Model"
+    shutil.copytree(tiny_text_dir, src)
+    assert import_folder("text", src, cache).id == "hidden-model"
