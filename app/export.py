@@ -62,14 +62,69 @@ def _row(result) -> dict:
     }
 
 
+# How each provenance key reads to a person (HTML and Markdown reports; the JSON keeps the keys).
+_PROV_LABELS = {
+    "query": "Query",
+    "masked_query": "Searched as (names masked)",
+    "mode": "Retrieval",
+    "filters": "Filters",
+    "exported_at": "Exported",
+    "app": "Made with",
+    "index_schema_version": "Index format version",
+}
+_MODE_WORDS = {"bm25": "words (BM25)", "dense": "meaning (text model)", "sparse": "vocabulary terms",
+               "clip": "pictures (image model)"}
+
+
+def _filters_in_words(filters: dict) -> str:
+    parts = []
+    if filters.get("kinds"):
+        parts.append("only " + " and ".join(filters["kinds"]))
+    if filters.get("folder"):
+        parts.append(f"under {filters['folder']}")
+    if filters.get("after"):
+        parts.append(f"from {filters['after']}")
+    if filters.get("before"):
+        parts.append(f"until {filters['before']}")
+    for key, value in (filters.get("extra") or {}).items():
+        if value:
+            parts.append(f"{key} {value}")
+    return "; ".join(parts) or "none"
+
+
+def provenance_in_words(prov: dict) -> list[tuple[str, str]]:
+    """Provenance as (label, text) rows a reader understands: no raw keys, no ``None``, no ``{}``."""
+    rows = []
+    for key, value in prov.items():
+        if value in (None, "", {}):
+            continue  # e.g. no masked query: nothing to say
+        if key == "filters":
+            text = _filters_in_words(value)
+        elif key == "mode":
+            text = ", ".join(_MODE_WORDS.get(m, m) for m in str(value).split("+"))
+        else:
+            text = value if isinstance(value, str) else json.dumps(value)
+        rows.append((_PROV_LABELS.get(key, key.replace("_", " ").capitalize()), str(text)))
+    return rows
+
+
+def sidecar_path(path: Path) -> Path:
+    """Where a CSV export's provenance goes: ``NAME.provenance.json`` beside ``NAME.csv``.
+
+    A CSV has no place for comments that every reader skips, so the first line stays the header and the
+    provenance lives beside it.
+    """
+    path = Path(path)
+    return path.with_name(path.stem + ".provenance.json")
+
+
 def render(response: SearchResponse, fmt: str, index_info: dict | None = None) -> str:
-    """The export as text in format ``fmt`` (one of FORMATS)."""
+    """The export as text in format ``fmt`` (one of FORMATS); for CSV, see :func:`sidecar_path`."""
     prov = provenance(response, index_info)
     if fmt == "csv":
         buf = io.StringIO()
-        # Provenance rides in leading comment rows so one file is self-describing.
-        for key, value in prov.items():
-            buf.write(f"# {key}: {cell(json.dumps(value) if isinstance(value, dict) else value)}\n")
+        # First line the header, every other line a result: csv.DictReader and pandas.read_csv read it
+        # with no options. Provenance goes in the sidecar file (write()).
         writer = csv.DictWriter(buf, fieldnames=COLUMNS)
         writer.writeheader()
         for r in response.results:
@@ -81,7 +136,7 @@ def render(response: SearchResponse, fmt: str, index_info: dict | None = None) -
         return "\n".join(lines) + "\n"
     if fmt == "md":
         out = [f"# Lexiscope results for “{_md(response.query)}”", ""]
-        out += [f"- **{k}**: {_md(json.dumps(v) if isinstance(v, dict) else v)}" for k, v in prov.items()]
+        out += [f"- **{_md(k)}**: {_md(v)}" for k, v in provenance_in_words(prov)]
         out += ["", "| # | score | title | date | path | snippet |", "|---|---|---|---|---|---|"]
         for r in response.results:
             row = _row(r)
@@ -100,22 +155,48 @@ def _md(value) -> str:
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 
-def write(response: SearchResponse, fmt: str, path: Path, index_info: dict | None = None) -> Path:
-    """Write the export to ``path`` (atomically) and return it."""
-    path = Path(path)
-    text = render(response, fmt, index_info)
+def _write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(path.name + ".part")
     tmp.write_text(text, encoding="utf-8", newline="")
     tmp.replace(path)
+
+
+def write(response: SearchResponse, fmt: str, path: Path, index_info: dict | None = None) -> Path:
+    """Write the export to ``path`` (atomically) and return it; a CSV gets its provenance sidecar."""
+    path = Path(path)
+    _write_atomic(path, render(response, fmt, index_info))
+    if fmt == "csv":
+        prov = provenance(response, index_info)
+        _write_atomic(sidecar_path(path), json.dumps({"export": path.name, "provenance": prov}, indent=2,
+                                                     ensure_ascii=False) + "\n")
     return path
 
 
+# File extensions that name a format (the canonical one first is FORMATS' own name).
+_EXTENSIONS = {"csv": "csv", "jsonl": "jsonl", "json": "jsonl", "md": "md", "markdown": "md", "html": "html",
+               "htm": "html"}
+
+
 def format_for(path: Path, fmt: str | None) -> str:
-    """The export format: explicit, else from the file extension."""
+    """The export format: explicit, else from the file extension (CSV when it names none)."""
     if fmt:
         return fmt
-    ext = Path(path).suffix.lower().lstrip(".")
-    return {"markdown": "md", "htm": "html", "json": "jsonl"}.get(ext, ext if ext in FORMATS else "csv")
+    return _EXTENSIONS.get(Path(path).suffix.lower().lstrip("."), "csv")
+
+
+def target_for(path: str | Path, chosen: str | None) -> tuple[Path, str]:
+    """Where a save dialog's answer writes, and in which format.
+
+    A typed extension that names a format wins over the dialog's selected filter ("report.html" with
+    the CSV filter selected is an HTML report, as every desktop app does); with no such extension the
+    filter's format is used and its extension added.
+    """
+    path = Path(path)
+    typed = _EXTENSIONS.get(path.suffix.lower().lstrip("."))
+    if typed:
+        return path, typed
+    fmt = chosen or "csv"
+    return path.with_name(f"{path.name}.{fmt}"), fmt
 
 
 def escape(text: str) -> str:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import base64
-import json
 from pathlib import Path
 
-from app.export import escape
+from app.export import escape, provenance_in_words
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}
@@ -22,6 +21,13 @@ def _thumb(path: str) -> str:
         return ""
     data = base64.b64encode(Path(path).read_bytes()).decode()
     return f'<img alt="" src="data:image/jpeg;base64,{data}">'
+
+
+def _link(path: str) -> str:
+    """The path as a link that opens the file (file:// URI); a relative path stays plain text."""
+    if not path or not Path(path).is_absolute():
+        return escape(path)
+    return f'<a href="{escape(Path(path).as_uri())}">{escape(path)}</a>'
 
 
 def _marked(snippet: str, spans) -> str:
@@ -40,8 +46,8 @@ def render_html(response, prov: dict, row_of) -> str:
         f"<title>Lexiscope: {escape(response.query)}</title><style>{_STYLE}</style>",
         f"<h1>Results for “{escape(response.query)}”</h1><table class='prov'>",
     ]
-    for k, v in prov.items():
-        parts.append(f"<tr><td>{escape(k)}</td><td>{escape(json.dumps(v) if isinstance(v, dict) else str(v))}</td></tr>")
+    for label, text in provenance_in_words(prov):
+        parts.append(f"<tr><td>{escape(label)}</td><td>{escape(text)}</td></tr>")
     parts.append("</table>")
     for r in response.results:
         row = row_of(r)
@@ -49,6 +55,6 @@ def render_html(response, prov: dict, row_of) -> str:
         parts.append(
             f"<div class='hit'>{_thumb(r.thumb)}<div><b>{r.rank}. {escape(r.title)}</b>"
             f"<div class='meta'>{escape(r.kind)} · {escape(r.date or '')} · score {r.score:.4f} · "
-            f"{escape(r.path)}</div><div>{_marked(r.snippet, r.highlights)}</div>{terms}</div></div>"
+            f"{_link(r.path)}</div><div>{_marked(r.snippet, r.highlights)}</div>{terms}</div></div>"
         )
     return "\n".join(parts) + "\n"

@@ -42,17 +42,17 @@ class WindowActions:
             self.export_to(path, fmt)
 
     def export_to(self, path: str, fmt: str | None = None) -> None:
-        """Export the current results to ``path`` (format from ``fmt`` or the extension), on a worker."""
+        """Export the current results to ``path`` on a worker.
+
+        A typed extension that names a format wins; otherwise ``fmt`` (the dialog's filter) is used and
+        its extension added (:func:`app.export.target_for`).
+        """
         from app import export
 
         response = self.last_response
         if response is None:
             return
-        fmt = export.format_for(Path(path), fmt)
-        if fmt == "md" and not str(path).endswith(".md"):
-            path = f"{path}.md"
-        elif fmt in ("csv", "jsonl", "html") and Path(path).suffix.lower().lstrip(".") != fmt:
-            path = f"{path}.{fmt}"
+        path, fmt = export.target_for(path, fmt)
         self.statusBar().showMessage(f"Exporting {len(response.results)} results…")
         self.runner.start(
             lambda task: export.write(response, fmt, Path(path)),

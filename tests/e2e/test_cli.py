@@ -70,9 +70,10 @@ def test_export_csv_is_spreadsheet_safe_and_carries_provenance(indexed, tmp_path
     target = tmp_path / "out.csv"
     cli(home, "export", "spreadsheet formula", "--format", "csv", "-o", str(target))
     text = target.read_text(encoding="utf-8")
-    assert "# query: spreadsheet formula" in text and "# app: lexiscope" in text
-    rows = list(csv.DictReader(io.StringIO("\n".join(l for l in text.splitlines() if not l.startswith("# ")))))
+    rows = list(csv.DictReader(io.StringIO(text)))  # no options: the first line is the header
     assert rows, text
+    prov = json.loads((tmp_path / "out.provenance.json").read_text(encoding="utf-8"))["provenance"]
+    assert prov["query"] == "spreadsheet formula" and prov["app"].startswith("lexiscope")
     for row in rows:
         for value in row.values():
             assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), value

@@ -71,6 +71,21 @@ def test_export_writes_the_results(qtbot, window, tmp_path):
         assert response.results[0].path in out.read_text(encoding="utf-8").replace("\\\\", "\\")
 
 
+def test_save_dialog_writes_the_format_the_typed_name_says(qtbot, window, tmp_path, monkeypatch):
+    from app.ui import window_actions
+
+    index_and_wait(qtbot, window, [make_files(tmp_path / "notes", 3)])
+    search_and_wait(qtbot, window, "lighthouse keeper")
+    typed = tmp_path / "report.html"
+    # The user types "report.html" while the CSV filter is selected (the dialog's default).
+    monkeypatch.setattr(window_actions.QFileDialog, "getSaveFileName",
+                        lambda *a, **k: (str(typed), window_actions.EXPORT_FILTERS["csv"]))
+    window.export_dialog()
+    qtbot.waitUntil(typed.exists, timeout=TIMEOUT_MS)
+    assert typed.read_text(encoding="utf-8").startswith("<!doctype html>")
+    assert not (tmp_path / "report.html.csv").exists()
+
+
 def test_markup_in_names_is_shown_literally(qtbot, window, tmp_path):
     folder = tmp_path / "<b>bold<"
     folder.mkdir()

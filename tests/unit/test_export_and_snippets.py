@@ -30,14 +30,46 @@ def test_plain_cells_are_untouched():
 def test_every_format_carries_provenance_and_escapes():
     resp = _response()
     csv_text = export.render(resp, "csv")
-    assert "'=1+2" in csv_text and "'@SUM(A1)" in csv_text and "# query: q" in csv_text
+    assert "'=1+2" in csv_text and "'@SUM(A1)" in csv_text
+    assert csv_text.splitlines()[0] == ",".join(export.COLUMNS)  # the header first: no comment lines
     first = json.loads(export.render(resp, "jsonl").splitlines()[0])
     assert first["provenance"]["query"] == "q" and first["provenance"]["filters"]["after"] == "1916"
     assert "&lt;b&gt;" in export.render(resp, "md")
     html = export.render(resp, "html")
     assert "<b>y</b>" not in html and "&lt;b&gt;y&lt;/b&gt;" in html and "<mark>" in html
+    # Provenance in words: labels, no raw keys, no "None" or "{}".
+    assert "Filters</td><td>only text; from 1916" in html and "masked_query" not in html and "None" not in html
+    assert '<a href="file:///x/' in html
     with pytest.raises(ValueError):
         export.render(resp, "xls")
+
+
+def test_csv_reads_with_no_options_and_provenance_goes_beside_it(tmp_path):
+    import csv
+
+    import pandas
+
+    resp = _response()
+    path = export.write(resp, "csv", tmp_path / "hits.csv")
+    with path.open(encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["rank"] for r in rows] == ["1"] and rows[0]["path"] == "/x/<b>y</b>.txt"
+    frame = pandas.read_csv(path)
+    assert list(frame.columns) == export.COLUMNS and len(frame) == len(resp.results)
+    side = json.loads(export.sidecar_path(path).read_text(encoding="utf-8"))
+    assert side["export"] == "hits.csv" and side["provenance"]["query"] == "q"
+
+
+@pytest.mark.parametrize("typed, chosen, expected", [
+    ("report.html", "csv", ("report.html", "html")),  # the typed extension wins over the filter
+    ("report.HTM", "csv", ("report.HTM", "html")),
+    ("report", "md", ("report.md", "md")),  # no extension: the filter's
+    ("notes.v2", "jsonl", ("notes.v2.jsonl", "jsonl")),
+    ("out.json", None, ("out.json", "jsonl")),
+])
+def test_save_target_honours_the_typed_extension(typed, chosen, expected):
+    path, fmt = export.target_for(typed, chosen)
+    assert (path.name, fmt) == expected
 
 
 def test_snippet_marks_stemmed_query_words():
