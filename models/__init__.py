@@ -2,6 +2,11 @@
 and encoders. Knows nothing of ``app``. Importing this package is cheap: torch and transformers are
 imported only when an encoder is loaded."""
 
+# First, before any encoder can load ONNX Runtime: its telemetry must never start (see models.ort).
+from models.ort import telemetry_off  # noqa: I001 - must run before the imports below
+
+telemetry_off()
+
 from models.catalog import CATALOG, ROLES, ModelFile, ModelSpec, default_spec, get_spec, specs_for
 from models.loader import load_encoder, spec_for
 from models.resolve import import_folder, installed, resolve

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
+from models.ort import onnxruntime
 from models.verify import sha256_file
 
 # Bump when the build steps change: graphs cached under another recipe are rebuilt.
@@ -81,9 +82,7 @@ def source_fingerprint(folder: Path, file_hashes: dict[str, str]) -> str:
 
 def graph_folder(cache_dir: Path, model_id: str, fingerprint: str, reduce_range: bool) -> Path:
     """Where the graph for these weights and this build variant lives."""
-    import onnxruntime
-
-    ort = ".".join(onnxruntime.__version__.split(".")[:2])
+    ort = ".".join(onnxruntime().__version__.split(".")[:2])
     variant = f"r{RECIPE}-ort{ort}-{'rr' if reduce_range else 'full'}"
     return Path(cache_dir) / "onnx" / f"{model_id}-{fingerprint}-{variant}"
 
@@ -133,6 +132,8 @@ def _build(model_folder: Path, out: Path, *, reduce_range: bool) -> dict:
     """Export (fp32, eager attention) → fuse → quantise; returns the build description."""
     import onnx
     import torch
+
+    onnxruntime()  # telemetry off before the optimizer and quantiser open their sessions
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
     from transformers import AutoModel, AutoTokenizer
@@ -193,8 +194,7 @@ class OnnxHidden:
     def _session(self, threads: int):
         session = self._sessions.get(threads)
         if session is None:
-            import onnxruntime as ort
-
+            ort = onnxruntime()
             options = ort.SessionOptions()
             options.intra_op_num_threads = threads
             options.inter_op_num_threads = 1
