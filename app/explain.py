@@ -179,18 +179,20 @@ def explain_results(searcher, terms, results, *, dense_spans: bool = True) -> No
 def _explain(searcher, terms, results, dense_spans: bool) -> None:
     retriever = next(iter(searcher.retrievers), None)
     matrix = q = None
+    vectors: dict = {}
     if retriever is not None and searcher.store.vocab_model():
         matrix = retriever.sparse_matrix(searcher.store)
         q = retriever.sparse_vector(terms, matrix)
+        if q is not None:
+            vectors = retriever.passage_vectors(searcher.store, [r.passage_id for r in results])
     query_text = dense_query_text(terms)
     text_encoder = getattr(getattr(retriever, "models", None), "text", None)
     query_tokens = None
     for i, r in enumerate(results):
         exp: dict = {"terms": [], "coverage": None, "sparse_score": None, "spans": [], "components": {}}
         exp["components"] = components(r)
-        if matrix is not None and q is not None and r.passage_id in matrix.row_of:
-            row = matrix.matrix.getrow(matrix.row_of[r.passage_id])
-            d = (row.indices.astype(np.int32), row.data.astype(np.float32))
+        if matrix is not None and q is not None and r.passage_id in vectors:
+            d = vectors[r.passage_id]
             contribs = contributions(q, d)
             total = float(sum(c for _, c, _, _ in contribs))
             exp["sparse_score"] = round(total, 6)

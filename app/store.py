@@ -157,7 +157,11 @@ class Store:
 
     def rebuild_passages(self, vectors: tuple[VectorColumn, ...], vocab_model: str) -> None:
         """Drop all passages and mark every document for re-reading (a documented re-embed)."""
+        from app.search import postings, vector_index
+
         self.db.drop_table("passages")
+        vector_index.forget(self)  # the dropped table took its indexes along
+        postings.forget(self)
         self.passages = self.db.create_table("passages", schema=passage_schema(vectors, vocab_model))
         if self.documents.count_rows():
             # mtime -1 never matches a file on disk, so the next run re-reads and re-embeds everything.
@@ -237,14 +241,11 @@ class Store:
         self.passages.update(where=f"doc_id = {_sql_str(doc_id)}", values=values)
         self.documents.update(where=f"doc_id = {_sql_str(doc_id)}", values={**values, **{k: new[k] for k in ("root", "mtime", "size")}})
 
-    def finish(self) -> None:
-        """After a run: rebuild the full-text index and compact (every write made a version)."""
-        from lancedb.index import FTS
+    def finish(self) -> dict[str, float]:
+        """After a run: extend the indexes by what changed and compact (app.search.indexes); seconds per step."""
+        from app.search.indexes import refresh_all
 
-        if self.passages.count_rows():
-            self.passages.create_index("text", config=FTS(with_position=True), replace=True)
-        self.passages.optimize()
-        self.documents.optimize()
+        return refresh_all(self)
 
     def lock(self):
         """An exclusive inter-process lock: LanceDB wants one writer at a time."""

@@ -2,8 +2,9 @@
 
 Decision: the MinHash signature of every article is computed at index time (the annotator stores it,
 base64, in the document meta next to the article's span), and grouping happens at search time: an LSH
-index over all stored signatures is built once per process and index version, so "40 printings" lists
-every printing in the index, not only those that made the result list. No cluster ids are stored, so
+index over all stored signatures (app.news.reprint_index: persisted, updated by the indexer with the
+documents that changed) answers it, so "40 printings" lists every printing in the index, not only those
+that made the result list. No cluster ids are stored, so
 an incremental run never has to renumber old documents when a new printing links two clusters.
 
 Shingles are pairs of consecutive content words (4+ letters) of the cleaned text: OCR slips hit short
@@ -16,11 +17,8 @@ Each LSH candidate is confirmed by its estimated Jaccard.
 from __future__ import annotations
 
 import base64
-import json
 import re
-import threading
 
-import numpy as np
 
 NUM_PERM = 64
 # Pinned: signatures are persisted, and MinHashes of different schemes cannot be compared.
@@ -31,8 +29,6 @@ MIN_LETTERS = 4  # words shorter than this are left out of shingles
 THRESHOLD = 0.3  # estimated Jaccard; see the module doc for the measurements behind it
 MIN_WORDS = 25  # content words; shorter items (a one-line notice) are too generic to call reprints
 _WORDS = re.compile(r"[a-z]{2,}")
-_lock = threading.Lock()
-_lsh_cache: dict[tuple, tuple] = {}
 
 
 def signature(clean_text: str) -> str | None:
@@ -49,15 +45,6 @@ def signature(clean_text: str) -> str | None:
     return base64.b64encode(mh.hashvalues.astype("<u4").tobytes()).decode("ascii")
 
 
-def _minhash(sig: str):
-    # LeanMinHash: a plain MinHash would regenerate its 64 permutations for every stored signature;
-    # this way the LSH over chronam-1916's 1,619 articles builds in 0.12 s (datasketch import aside).
-    from datasketch import LeanMinHash
-
-    values = np.frombuffer(base64.b64decode(sig), dtype="<u4").astype(np.uint64)
-    return LeanMinHash(seed=SEED, hashvalues=values, scheme=SCHEME)
-
-
 def article_at(meta: dict, offset: int) -> tuple[int, list] | None:
     """(index, [start, end, title, signature]) of the stored article holding ``offset``, or None."""
     for i, art in enumerate(meta.get("articles") or []):
@@ -66,46 +53,21 @@ def article_at(meta: dict, offset: int) -> tuple[int, list] | None:
     return None
 
 
-def _index(store):
-    """(LSH over every stored article signature, key -> printing info), cached per documents version."""
-    from datasketch import MinHashLSH
-
-    key = (str(store.root), store.documents.version)
-    with _lock:
-        if key in _lsh_cache:
-            return _lsh_cache[key]
-    # Weighted towards few false negatives: every candidate is confirmed by its estimated Jaccard anyway,
-    # and with equal weights a true reprint at 0.41 was missed on chronam-1916.
-    lsh = MinHashLSH(threshold=THRESHOLD, num_perm=NUM_PERM, weights=(0.1, 0.9))
-    info: dict[str, dict] = {}
-    for row in store.document_rows(["doc_id", "path", "date", "title", "meta"], where="kind = 'news' AND state = 'indexed'"):
-        meta = json.loads(row["meta"] or "{}")
-        for i, art in enumerate(meta.get("articles") or []):
-            if len(art) > 3 and art[3]:
-                k = f"{row['doc_id']}|{i}"
-                mh = _minhash(art[3])
-                lsh.insert(k, mh)
-                info[k] = {"_key": k, "doc_id": row["doc_id"], "path": row["path"], "newspaper": meta.get("newspaper", ""),
-                           "place": meta.get("place", ""), "date": row["date"] or None, "title": art[2] or row["title"],
-                           "_mh": mh}
-    with _lock:
-        _lsh_cache.clear()  # one index version at a time: older ones are stale
-        _lsh_cache[key] = (lsh, info)
-    return lsh, info
-
-
 def _printings(store, doc_id: str, meta: dict, offset: int) -> tuple[str | None, list[dict]]:
     """(key of the article at ``offset``, its printings with internal keys), earliest first."""
     found = article_at(meta, offset)
     if found is None:
         return None, []
-    lsh, info = _index(store)
+    from app.news.reprint_index import decode, for_store, jaccard
+
+    lsh = for_store(store)
+    info = lsh.info
     me = f"{doc_id}|{found[0]}"
-    mh = info[me]["_mh"] if me in info else _minhash(found[1][3])
+    sig = info[me]["_sig"] if me in info else decode(found[1][3])
     best: dict[str, dict] = {}
-    for k in lsh.query(mh):
+    for k in lsh.query(sig):
         item = info[k]
-        if k != me and mh.jaccard(item["_mh"]) < THRESHOLD:
+        if k != me and jaccard(sig, item["_sig"]) < THRESHOLD:
             continue  # LSH gives candidates; the estimate confirms them
         if item["doc_id"] not in best or k == me:
             best[item["doc_id"]] = item  # one printing per page

@@ -2,9 +2,10 @@
 
 - ``dense``: the text encoder's query vector against passages' ``vec_text`` (LanceDB vector search).
 - ``clip``: the CLIP text/image query vector against images' ``vec_clip`` (text → images, image → images).
-- ``sparse``: q·d over the shared BERT-uncased vocabulary, exact, from an in-memory CSR matrix of the
-  passages' top-k (id, weight) lists. LanceDB has no sparse index; the matrix is rebuilt only when the
-  table version changes. An image query's vocabulary vector (its CLIP projection) finds related text here.
+- ``sparse``: q·d over the shared BERT-uncased vocabulary, exact, from the persisted column postings of
+  the passages' top-k (id, weight) lists (app.search.postings: memory-mapped, updated incrementally by
+  the indexer). An image query's vocabulary vector (its CLIP projection) finds related text here.
+- Dense searches use the ANN index when the collection is large enough to have one (app.search.vector_index).
 """
 
 from __future__ import annotations
@@ -13,36 +14,11 @@ import threading
 
 import numpy as np
 
+from app.search import postings as postings_mod
 from app.search.engine import HIT_COLUMNS
+from app.search.postings import Postings
 from app.search.query import Term
-from app.store import Store
-
-VOCAB_SIZE = 30522
-
-
-class SparseMatrix:
-    """All passages' sparse vectors as a CSR matrix (rows follow ``passage_ids``)."""
-
-    def __init__(self, store: Store):
-        from scipy.sparse import csr_matrix
-
-        table = store.passages.search().select(["passage_id", "sparse_ids", "sparse_w"]).limit(None).to_arrow()
-        self.passage_ids = table.column("passage_id").to_pylist()
-        ids = table.column("sparse_ids").combine_chunks()
-        weights = table.column("sparse_w").combine_chunks()
-        indptr = np.asarray(ids.offsets, dtype=np.int64)
-        indices = np.asarray(ids.values, dtype=np.int32)
-        data = np.asarray(weights.values, dtype=np.float32)
-        self.matrix = csr_matrix((data, indices, indptr), shape=(len(self.passage_ids), VOCAB_SIZE))
-        self.df = np.bincount(indices, minlength=VOCAB_SIZE)
-        self.row_of = {pid: i for i, pid in enumerate(self.passage_ids)}
-
-    def scores(self, q_ids: np.ndarray, q_w: np.ndarray) -> np.ndarray:
-        """q·d for every passage."""
-        from scipy.sparse import csr_matrix
-
-        q = csr_matrix((q_w.astype(np.float32), (np.zeros(len(q_ids), dtype=np.int32), q_ids)), shape=(1, VOCAB_SIZE))
-        return np.asarray((self.matrix @ q.T).todense()).ravel()
+from app.store import Store, in_list
 
 
 class ModelRetriever:
@@ -50,8 +26,8 @@ class ModelRetriever:
 
     def __init__(self, models):
         self.models = models
-        self._sparse: SparseMatrix | None = None
-        self._sparse_version = None
+        self._postings = postings_mod.Cache()
+        self._indexed: tuple | None = None  # (table version, vector columns with an ANN index)
         self._lock = threading.Lock()
         # The last query's results, reused within one search: the sparse component and the explanation
         # both need the query's vocabulary vector, and an image term's CLIP embedding serves both the
@@ -98,7 +74,7 @@ class ModelRetriever:
             self._image_cache[key] = self.models.image.encode_images([path])[0]
         return self._image_cache[key]
 
-    def sparse_vector(self, terms: list[Term], matrix: SparseMatrix) -> tuple[np.ndarray, np.ndarray] | None:
+    def sparse_vector(self, terms: list[Term], matrix: Postings) -> tuple[np.ndarray, np.ndarray] | None:
         """Weighted sum of the terms' vocabulary vectors (images via their CLIP projection), negatives clipped."""
         last = self._last_sparse
         if last is not None and last[0] == tuple(terms) and last[1] is matrix:
@@ -107,7 +83,7 @@ class ModelRetriever:
         self._last_sparse = (tuple(terms), matrix, vec)
         return vec
 
-    def _sparse_vector(self, terms: list[Term], matrix: SparseMatrix) -> tuple[np.ndarray, np.ndarray] | None:
+    def _sparse_vector(self, terms: list[Term], matrix: Postings) -> tuple[np.ndarray, np.ndarray] | None:
         acc: dict[int, float] = {}
 
         def add(weight: float, ids, w) -> None:
@@ -116,7 +92,7 @@ class ModelRetriever:
 
         vocab = self.models.vocab
         if vocab is not None and hasattr(vocab, "set_document_frequencies"):
-            vocab.set_document_frequencies(matrix.df, max(1, len(matrix.passage_ids)))
+            vocab.set_document_frequencies(matrix.document_frequency(), max(1, matrix.n_alive))
         for t in terms:
             if t.text and vocab is not None:
                 add(t.weight, *vocab.encode_query(t.text))
@@ -129,14 +105,29 @@ class ModelRetriever:
         ids = np.fromiter(acc.keys(), dtype=np.int32)
         return ids, np.fromiter(acc.values(), dtype=np.float32)
 
-    def sparse_matrix(self, store: Store) -> SparseMatrix:
-        """The CSR matrix for the store's current passages (rebuilt when the table changed)."""
+    def sparse_matrix(self, store: Store) -> Postings:
+        """The sparse postings for the store's current passages (saved ones, plus any delta since)."""
+        return self._postings.get(store)
+
+    @staticmethod
+    def passage_vectors(store: Store, passage_ids: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """The stored sparse (ids, weights) of some passages (the postings are by column, not by row)."""
+        out = {}
+        for i in range(0, len(passage_ids), 500):
+            rows = store.passage_rows(in_list("passage_id", passage_ids[i : i + 500]), ["passage_id", "sparse_ids", "sparse_w"])
+            for r in rows:
+                out[r["passage_id"]] = (np.asarray(r["sparse_ids"], dtype=np.int32), np.asarray(r["sparse_w"], dtype=np.float32))
+        return out
+
+    def indexed_columns(self, store: Store) -> set[str]:
+        """Vector columns with an ANN index, checked once per table version."""
+        from app.search.vector_index import indexed_columns
+
+        version = store.passages.version
         with self._lock:
-            version = store.passages.version
-            if self._sparse is None or self._sparse_version != version:
-                self._sparse = SparseMatrix(store)
-                self._sparse_version = version
-            return self._sparse
+            if self._indexed is None or self._indexed[0] != version:
+                self._indexed = (version, indexed_columns(store.passages))
+            return self._indexed[1]
 
     # --- retrieval ---------------------------------------------------------------------------------
     def retrieve(self, store: Store, terms: list[Term], where: str | None, depth: int, options: dict) -> dict:
@@ -152,39 +143,30 @@ class ModelRetriever:
         out: dict[str, list[tuple[dict, float]]] = {}
         if mode in ("auto", "hybrid", "dense"):
             if "vec_text" in cols and (vec := self.text_vector(terms)) is not None:
-                out["dense"] = self._vector_search(store, vec, "vec_text", where, depth)
+                out["dense"] = self._vector_search(store, vec, "vec_text", where, depth, self.indexed_columns(store))
             if "vec_clip" in cols and (vec := self.clip_vector(terms)) is not None:
-                out["clip"] = self._vector_search(store, vec, "vec_clip", where, depth)
+                out["clip"] = self._vector_search(store, vec, "vec_clip", where, depth, self.indexed_columns(store))
         if mode in ("auto", "hybrid", "sparse") and store.vocab_model():
             matrix = self.sparse_matrix(store)
             q = self.sparse_vector(terms, matrix)
-            if q is not None and matrix.passage_ids:
+            if q is not None and matrix.n_alive:
                 out["sparse"] = self._sparse_search(store, matrix, q, where, depth)
         return out
 
     @staticmethod
-    def _vector_search(store: Store, vec: np.ndarray, column: str, where: str | None, depth: int):
-        search = store.passages.search(vec.astype(np.float32), vector_column_name=column).metric("cosine")
-        search = search.select(HIT_COLUMNS)
+    def _vector_search(store: Store, vec: np.ndarray, column: str, where: str | None, depth: int, indexed=()):
+        from app.search.vector_index import tune
+
+        search = store.passages.search(vec.astype(np.float32), vector_column_name=column).distance_type("cosine")
+        search = tune(search, column in indexed).select(HIT_COLUMNS)
         if where:
             search = search.where(where, prefilter=True)
         rows = search.limit(depth).to_list()
         return [(r, 1.0 - float(r.pop("_distance"))) for r in rows]
 
     @staticmethod
-    def _sparse_search(store: Store, matrix: SparseMatrix, q, where: str | None, depth: int):
-        scores = matrix.scores(*q)
+    def _sparse_search(store: Store, matrix: Postings, q, where: str | None, depth: int):
+        allowed = None
         if where:
-            allowed = store.passage_rows(where, ["passage_id"])
-            mask = np.zeros(len(scores), dtype=bool)
-            for r in allowed:
-                i = matrix.row_of.get(r["passage_id"])
-                if i is not None:
-                    mask[i] = True
-            scores = np.where(mask, scores, 0.0)
-        n = min(depth, int(np.count_nonzero(scores > 0)))
-        if n == 0:
-            return []
-        top = np.argpartition(-scores, n - 1)[:n]
-        top = top[np.argsort(-scores[top])]
-        return [({"passage_id": matrix.passage_ids[i]}, float(scores[i])) for i in top]
+            allowed = matrix.rows_of([r["passage_id"] for r in store.passage_rows(where, ["passage_id"])])
+        return [({"passage_id": pid}, score) for pid, score in matrix.top(*q, depth, allowed)]
