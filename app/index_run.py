@@ -1,14 +1,29 @@
-"""One indexing run with the configured models, as used by the CLI, the GUI and eval."""
+"""One indexing run with the configured models, as used by the CLI, the GUI and eval: pass 1, then pass 2.
+
+Pass 1 (app.pipeline) makes every new or changed file searchable by words without loading any model;
+pass 2 (app.enrich) then loads the models and adds meaning to every passage still without it, wherever
+it came from (this run, a ``--lexical-only`` run, a cancelled run, or a model change).
+"""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 
 from app.config import Settings, data_root
 from app.pipeline import IndexReport, Progress, run_index
 from app.store import Store
+
+
+def _drive(gen: Generator, on_progress: Callable[[Progress], None] | None):
+    """Run a progress generator to its end, forwarding each step; returns its value."""
+    while True:
+        try:
+            progress = next(gen)
+        except StopIteration as stop:
+            return stop.value
+        if on_progress:
+            on_progress(progress)
 
 
 def index_paths(
@@ -22,46 +37,58 @@ def index_paths(
     embedder=None,
     on_note: Callable[[str], None] | None = None,
 ) -> IndexReport:
-    """Index ``paths`` into the store under ``root`` (default: the data root), holding the writer lock."""
+    """Index ``paths`` into the store under ``root`` (default: the data root), holding the writer lock.
+
+    ``use_models=False`` runs pass 1 only (``lexiscope index --lexical-only``); a later run with models
+    completes pass 2 for those files.
+    """
+    from app import catalog
+
     missing = [str(p) for p in paths if not Path(p).exists()]
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     root = root or data_root()
     notes: list[str] = []
-    if embedder is None and use_models:
-        from app.session import make_embedder
-
-        embedder = make_embedder(settings, root)
-        notes = list(getattr(embedder, "notes", []))
     store = Store(root)
-    # Newspaper entities, masking and reprint signatures; spaCy loads only when a news passage arrives.
-    from app.news.annotate import annotators_for
-
-    annotators = annotators_for(settings, root)
     with store.lock():
-        if embedder is not None and store.needs_rebuild(embedder.vector_columns(), embedder.vocab_model):
-            if store.passages.count_rows():
-                note = (f"the models changed since this index was built ({_describe(store)} → "
-                        f"{_describe_new(embedder)}): re-embedding every file")
-                notes.append(note)
-                if on_note:
-                    on_note(note)  # before the long work starts
-            store.rebuild_passages(embedder.vector_columns(), embedder.vocab_model)
-            # Every folder's passages were dropped: re-index all of them, not just the ones asked for.
-            known_roots = {r["root"] for r in store.document_rows(["root"]) if r["root"] and Path(r["root"]).exists()}
-            paths = list(paths) + sorted(known_roots - {os.path.abspath(p) for p in paths})
-        gen = run_index(
-            store, paths, embedder=embedder, annotators=annotators, passage_chars=settings.passage_chars,
-            max_bytes=int(settings.max_file_mb * 1e6), should_stop=should_stop,
-        )
-        while True:
-            try:
-                progress = next(gen)
-            except StopIteration as stop:
-                report = stop.value
-                break
+        catalog.invalidate(root)
+        report = _drive(run_index(store, paths, passage_chars=settings.passage_chars,
+                                  max_bytes=int(settings.max_file_mb * 1e6), should_stop=should_stop), on_progress)
+        annotators: tuple = ()
+        if use_models and not report.cancelled:
             if on_progress:
-                on_progress(progress)
+                on_progress(Progress("loading", unit="passages"))
+            if embedder is None:
+                from app.session import make_embedder
+
+                embedder = make_embedder(settings, root)
+                notes = list(getattr(embedder, "notes", []))
+            if embedder is not None and store.needs_rebuild(embedder.vector_columns(), embedder.vocab_model):
+                # A words-only index (pass 1, --lexical-only) getting its first models is no change to note.
+                if (store.vector_columns() or store.vocab_model()) and store.passages.count_rows():
+                    note = (f"the models changed since this index was built ({_describe(store)} → "
+                            f"{_describe_new(embedder)}): adding meaning to every passage again; words search "
+                            "keeps working meanwhile")
+                    notes.append(note)
+                    if on_note:
+                        on_note(note)  # before the long work starts
+                store.rebuild_passages(embedder.vector_columns(), embedder.vocab_model)
+            # Newspaper entities, masking and reprint signatures; spaCy loads only when a news passage arrives.
+            from app.news.annotate import annotators_for
+
+            from app.enrich import record_rate, run_enrich
+
+            annotators = annotators_for(settings, root)
+            second = _drive(run_enrich(store, embedder, annotators, should_stop=should_stop), on_progress)
+            record_rate(root, second)
+            report.enriched, report.cancelled = second.enriched, second.cancelled
+            report.seconds += second.seconds
+        report.meaning_pending = store.pass_counts()["words"] - store.pass_counts()["meaning"]
+        if not report.cancelled:
+            catalog.write(root, store, settings, use_models=use_models, meaning_pending=report.meaning_pending)
+    if on_progress:
+        on_progress(Progress("done", done=report.indexed, total=report.indexed, indexed=report.indexed,
+                             skipped=report.skipped, failed=report.failed))
     report.notes = notes + [n for a in annotators for n in getattr(a, "notes", [])]
     return report
 

@@ -1,8 +1,9 @@
-"""The indexer: scan → read → (mask) → embed → store, as a generator of progress.
+"""Pass 1 of the indexer: scan → read → split → store, words only, as a generator of progress.
 
 ``run_index`` yields :class:`Progress` between steps and returns an :class:`IndexReport`; the CLI wraps
-it in tqdm, the GUI runs it on a worker thread and turns each yield into a signal. ``should_stop`` is
-checked between batches, so a cancel leaves every finished batch searchable.
+it in tqdm, the GUI runs it in a child process and turns each yield into a signal. ``should_stop`` is
+checked after every write (a batch of files, or a slice of a big multi-record file), so a cancel acts
+within seconds and leaves every finished batch searchable. Pass 2 (models: app.enrich) fills in meaning.
 
 Incremental: a file whose (mtime, size) match the index is not opened; a changed or new file is
 hashed, and content already indexed under a path that vanished is a rename (moved, not re-embedded),
@@ -11,63 +12,65 @@ while content indexed under a path that still exists is a duplicate (its passage
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import queue
-import re
 import threading
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
-from typing import Protocol
 
-from app.ingest.chunk import split_passages, split_segments
-from app.ingest.model import Extracted, Skip
-from app.ingest.readers import make_thumbnail, read
 from app.ingest.scan import scan
-from app.store import Store, VectorColumn, in_list
+
+from app.stages import (
+    MIN_WORDS,
+    Embedder,
+    Item,
+    annotate_batch,
+    doc_row,
+    embed_batch,
+    file_hash,
+    passage_rows,
+    read_batch,
+    strip_working_fields,
+)
+from app.store import Store, in_list
 
 # Files per write batch: large enough that LanceDB versions stay few, small enough that a cancel or a
 # crash loses little work.
 BATCH_FILES = 32
-# A passage needs this many words of 3+ letters to be indexed (see _passage_rows).
-MIN_WORDS = 3
-_REAL_WORD = re.compile(r"[^\W\d_]{3,}")
+# Passages per write: a multi-record file (a 40k-row article CSV) is written in slices of about this
+# many, so cancel acts within seconds and progress moves inside it.
+BATCH_PASSAGES = 2000
+# Found files between two "scanning" progress updates (a big tree shows a count at once).
+SCAN_PROGRESS_EVERY = 500
 
-# Batches read ahead of the embedding/writing consumer (rclip's LOOKAHEAD_BATCHES trade-off: a little
-# memory for keeping the model busy while the next files are decoded).
+# Batches read ahead of the writing consumer (rclip's LOOKAHEAD_BATCHES trade-off: a little memory for
+# keeping the consumer busy while the next files are decoded).
 LOOKAHEAD_BATCHES = 2
 
-
-class Embedder(Protocol):
-    """Fills model columns of passage rows (dense vectors, sparse ids/weights) in place."""
-
-    vocab_model: str
-
-    def vector_columns(self) -> tuple[VectorColumn, ...]:
-        """The dense vector columns this embedder fills."""
-        ...
-
-    def embed(self, rows: list[dict], on_progress: Callable[[int], None] | None = None) -> None:
-        """Fill ``rows`` in place; image rows carry their file path in ``row['path']``."""
-        ...
+# Old private names, kept for callers that imported them.
+_Item = Item
+_passage_rows = passage_rows
 
 
 @dataclass
 class Progress:
-    """One step of an indexing run, for a progress bar."""
+    """One step of an indexing run, for a progress bar.
 
-    phase: str  # "scanning" | "indexing" | "finishing" | "done"
+    Pass 1 counts files (phase "indexing"); pass 2 counts passages (phase "meaning", ``unit`` "passages").
+    """
+
+    phase: str  # "scanning" | "indexing" | "finishing" | "loading" | "meaning" | "done"
     done: int = 0
     total: int = 0
     path: str = ""
     indexed: int = 0
     skipped: int = 0
     failed: int = 0
+    unit: str = "files"
 
 
 @dataclass
@@ -86,105 +89,10 @@ class IndexReport:
     seconds: float = 0.0
     problems: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-
-def file_hash(path: Path) -> str:
-    """A content hash (BLAKE2b, 128-bit) for rename and duplicate detection."""
-    h = hashlib.blake2b(digest_size=16)
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _iso_day(ts: float) -> str:
-    return datetime.fromtimestamp(ts, tz=timezone.utc).strftime("%Y-%m-%d")
-
-
-@dataclass
-class _Item:
-    """A file read by the lookahead thread, ready for the consumer."""
-
-    path: Path
-    root: str
-    stat: os.stat_result
-    doc_id: str
-    content_hash: str = ""
-    extracted: Extracted | None = None
-    state: str = "indexed"
-    reason: str = ""
-
-
-def _read_item(item: _Item, store: Store, max_bytes: int) -> _Item:
-    """Hash and read one file; never raises (failures become the item's state)."""
-    try:
-        if item.stat.st_size > max_bytes:
-            raise Skip(f"too large ({item.stat.st_size / 1e6:.1f} MB > limit {max_bytes / 1e6:.0f} MB)")
-        item.content_hash = file_hash(item.path)
-        item.extracted = read(item.path, max_bytes=max_bytes)
-        if item.extracted.kind == "image":
-            make_thumbnail(item.path, store.thumbs / f"{item.content_hash}.jpg")
-    except Skip as exc:
-        item.state, item.reason = "skipped", str(exc)
-    except Exception as exc:  # one bad file never stops a run: record and go on
-        item.state, item.reason = "failed", f"{type(exc).__name__}: {exc}".strip()
-    return item
-
-
-def _doc_row(item: _Item, store: Store, n_passages: int) -> dict:
-    ex = item.extracted
-    meta = dict(ex.meta) if ex else {}
-    date = ex.date if ex and ex.date else None
-    if date:
-        meta.setdefault("date_source", "content")
-    elif item.state == "indexed":
-        date, meta["date_source"] = _iso_day(item.stat.st_mtime), "modified"
-    thumb = store.thumbs / f"{item.content_hash}.jpg"
-    return {
-        "doc_id": item.doc_id,
-        "parent": "",
-        "path": str(item.path),
-        "root": item.root,
-        "folder": str(item.path.parent),
-        "kind": ex.kind if ex and item.state == "indexed" else "",
-        "title": (ex.title if ex else "") or item.path.stem,
-        "date": date or "",
-        "mtime": item.stat.st_mtime,
-        "size": item.stat.st_size,
-        "content_hash": item.content_hash,
-        "state": item.state,
-        "reason": item.reason,
-        "meta": json.dumps(meta, ensure_ascii=False, default=str),
-        "thumb": str(thumb) if thumb.exists() else "",
-        "n_passages": n_passages,
-        "indexed_at": time.time(),
-    }
-
-
-def _passage_rows(item: _Item, doc: dict, passage_chars: int, ex: Extracted | None = None) -> list[dict]:
-    ex = ex or item.extracted
-    base = {k: doc[k] for k in ("doc_id", "path", "folder", "kind", "title", "date")}
-    base.update(source=str(ex.meta.get("newspaper", "")), place=str(ex.meta.get("place", "")), entities=[])
-    if ex.kind == "image":
-        # Images are findable by name, folder and camera even with no image model installed.
-        words = [doc["title"], item.path.name, item.path.parent.name, str(ex.meta.get("camera", ""))]
-        spans = [(0, 0)]
-        texts = ["\n".join(w for w in words if w)]
-    else:
-        if ex.segments:
-            spans = split_segments(ex.text, ex.segments, passage_chars, int(passage_chars * 1.5))
-        else:
-            spans = split_passages(ex.text, passage_chars, int(passage_chars * 1.5))
-        texts = [ex.text[s:e] for s, e in spans]
-        # OCR debris cut out as its own piece ("III", "E", a rule of dashes) has nothing to find, and a
-        # dense model matches it to anything: keep only passages with a few real words.
-        keep = [i for i, t in enumerate(texts) if len(_REAL_WORD.findall(t)) >= MIN_WORDS] or list(range(len(texts)))
-        spans, texts = [spans[i] for i in keep], [texts[i] for i in keep]
-    return [
-        {**base, "passage_id": f"{item.doc_id}:{i}", "ordinal": i, "start": s, "end": e, "text": t,
-         "sparse_ids": [], "sparse_w": []}
-        for i, ((s, e), t) in enumerate(zip(spans, texts))
-    ]
+    # Pass 2: passages given meaning in this run, and those still waiting for it afterwards.
+    enriched: int = 0
+    meaning_pending: int = 0
+    orphans_swept: int = 0
 
 
 def run_index(
@@ -200,8 +108,9 @@ def run_index(
     """Index ``roots`` incrementally into ``store``; yields progress, returns the report.
 
     The caller must hold ``store.lock()`` (one writer). Files under ``roots`` that vanished leave the index.
-    ``annotators`` see each batch's new document and passage rows before embedding (entity recognition
-    and masking live there); a passage's ``_embed_text``, when set, is what the embedder encodes.
+    With no ``embedder`` and no ``annotators`` this is pass 1 (words only; app.enrich adds the rest).
+    Given them, it is the one-pass indexer: ``annotators`` see each batch's new document and passage rows
+    before embedding (a passage's ``_embed_text``, when set, is what the embedder encodes).
     """
     t0 = time.monotonic()
     report = IndexReport()
@@ -212,8 +121,12 @@ def run_index(
         if not root.exists():
             report.problems.append({"path": str(root), "state": "failed", "reason": "folder not found"})
             continue
-        found.extend((p, str(root)) for p in scan([root]))
+        for p in scan([root]):
+            found.append((p, str(root)))
+            if len(found) % SCAN_PROGRESS_EVERY == 0:
+                yield Progress("scanning", done=len(found))
         yield Progress("scanning", done=len(found))
+    report.orphans_swept = store.sweep_orphans()
     known = {
         r["path"]: r
         for r in store.document_rows(["doc_id", "path", "mtime", "size", "content_hash", "state"], where="parent = ''")
@@ -223,7 +136,7 @@ def run_index(
     vanished = {p: r for p, r in known.items() if p.startswith(root_prefixes) and p not in seen_paths}
     by_hash: dict[str, dict] = {r["content_hash"]: r for r in known.values() if r["state"] == "indexed" and r["content_hash"]}
 
-    todo: list[_Item] = []
+    todo: list[Item] = []
     for path, root in found:
         try:
             st = path.stat()
@@ -234,7 +147,7 @@ def run_index(
         if old and old["mtime"] == st.st_mtime and old["size"] == st.st_size:
             report.unchanged += 1
             continue
-        todo.append(_Item(path, root, st, old["doc_id"] if old else uuid.uuid4().hex))
+        todo.append(Item(path, root, st, old["doc_id"] if old else uuid.uuid4().hex))
     report.seen = len(found)
 
     total = len(todo)
@@ -245,38 +158,55 @@ def run_index(
 
     def reader() -> None:
         # One reader thread: PDFium is not thread-safe, and one thread already overlaps I/O and
-        # decoding with the model running in the consumer.
+        # decoding with the writing (and, one-pass, the model) in the consumer.
         for i in range(0, len(todo), BATCH_FILES):
             if stop_reading.is_set():
                 break
-            batches.put([_read_item(it, store, max_bytes) for it in todo[i : i + BATCH_FILES]])
+            batches.put(read_batch(todo[i : i + BATCH_FILES], store.thumbs, max_bytes))
         batches.put(None)
 
+    key = store.enrich_key() if embedder is not None else ""
     thread = threading.Thread(target=reader, name="lexiscope-reader", daemon=True)
     thread.start()
+    docs: list[dict] = []
+    passages: list[dict] = []
+
+    def flush() -> None:
+        new = [p for p in passages if not p.get("_copied")]
+        annotate_batch(annotators, docs, new)
+        if embedder is not None:
+            embed_batch(embedder, new, key)
+        strip_working_fields(passages)
+        store.write_batch(docs, passages)
+        docs.clear()
+        passages.clear()
+
     try:
-        while (batch := batches.get()) is not None:
-            docs, passages = [], []
+        while not report.cancelled and (batch := batches.get()) is not None:
             for item in batch:
                 progress.done += 1
                 progress.path = str(item.path)
-                for doc, prows in _handle_item(item, store, vanished, by_hash, report, passage_chars):
+                pairs = _handle_item(item, store, vanished, by_hash, report, passage_chars)
+                for doc, prows in pairs:
                     docs.append(doc)
                     passages.extend(prows)
-            new = [p for p in passages if not p.get("_copied")]
-            for annotator in annotators:
-                annotator.annotate(docs, new)
-            if embedder is not None and new:
-                embedder.embed(new)
-            for p in passages:
-                for key in [k for k in p if k.startswith("_")]:
-                    del p[key]  # working fields (copied flag, text to embed) are not stored
-            store.write_batch(docs, passages)
+                    # Slices of a big multi-record file: its file row comes last (see _records), so a
+                    # file cut short by a cancel or a crash is redone whole by the next run.
+                    if len(passages) >= BATCH_PASSAGES:
+                        flush()
+                        yield progress
+                        if should_stop():
+                            report.cancelled = True
+                            break
+                if report.cancelled:
+                    break
+            if report.cancelled:
+                break
+            flush()
             progress.indexed, progress.skipped, progress.failed = report.indexed, report.skipped, report.failed
             yield progress
             if should_stop():
                 report.cancelled = True
-                break
     finally:
         stop_reading.set()
         while thread.is_alive():  # drain so the reader can exit
@@ -291,7 +221,7 @@ def run_index(
         report.removed = len(vanished)
     yield Progress("finishing", done=progress.done, total=total, indexed=report.indexed,
                    skipped=report.skipped, failed=report.failed)
-    if total or report.removed:
+    if total or report.removed or report.orphans_swept:
         store.finish()
     report.seconds = time.monotonic() - t0
     yield Progress("done", done=progress.done, total=total, indexed=report.indexed,
@@ -304,23 +234,23 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[
     if item.state != "indexed":
         setattr(report, item.state, getattr(report, item.state) + 1)
         report.problems.append({"path": str(item.path), "state": item.state, "reason": item.reason})
-        return [(_doc_row(item, store, 0), [])]
+        return [(doc_row(item, store.thumbs, 0), [])]
     ex = item.extracted
     if ex.records is not None:
         return _records(item, store, report, passage_chars)
     twin = by_hash.get(item.content_hash)
     if twin and twin["path"] in vanished and twin["path"] != str(item.path):
         # Renamed or moved: same content, so keep its passages and vectors, just repoint them.
-        doc = _doc_row(item, store, 0)
+        doc = doc_row(item, store.thumbs, 0)
         doc["doc_id"] = twin["doc_id"]
         store.move_document(twin["doc_id"], doc)
         del vanished[twin["path"]]
         report.renamed += 1
         report.indexed += 1
         return []
-    doc = _doc_row(item, store, 0)
+    doc = doc_row(item, store.thumbs, 0)
     if twin and twin["doc_id"] != item.doc_id:
-        # Duplicate content elsewhere: copy its passages (vectors included) instead of re-embedding.
+        # Duplicate content elsewhere: copy its passages (vectors and pass-2 state included).
         rows = store.passage_rows(f"doc_id = '{twin['doc_id']}'")
         if rows:
             for r in rows:
@@ -331,7 +261,7 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[
             report.duplicates += 1
             report.indexed += 1
             return [(doc, rows)]
-    prows = _passage_rows(item, doc, passage_chars)
+    prows = passage_rows(item, doc, passage_chars)
     doc["n_passages"] = len(prows)
     report.indexed += 1
     by_hash[item.content_hash] = doc
@@ -339,10 +269,16 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[
 
 
 def _records(item, store, report, passage_chars) -> list[tuple[dict, list[dict]]]:
-    """A multi-record file: one container row plus one document per record (path ``file#record``)."""
-    container = _doc_row(item, store, 0)
+    """A multi-record file: one document per record (path ``file#record``), then the file's own row.
+
+    The file row is last because it is the commit mark: until it is written with the new (mtime, size),
+    the next run redoes the file. The previous version's records go first, here, since a big file is
+    written in several slices and only the first may delete.
+    """
+    store.delete_children([item.doc_id])
+    container = doc_row(item, store.thumbs, 0)
     container["kind"] = "collection"
-    out = [(container, [])]
+    out = []
     for i, rec in enumerate(item.extracted.records):
         rid = str(rec.meta.get("record_id", i))
         doc = dict(container)
@@ -353,13 +289,13 @@ def _records(item, store, report, passage_chars) -> list[tuple[dict, list[dict]]
         )
         if not rec.text.strip():
             continue
-        prows = _passage_rows(item, doc, passage_chars, ex=rec)
+        prows = passage_rows(item, doc, passage_chars, ex=rec)
         doc["n_passages"] = len(prows)
         out.append((doc, prows))
     container["n_passages"] = 0
-    container["meta"] = json.dumps({**json.loads(container["meta"]), "records": len(out) - 1})
+    container["meta"] = json.dumps({**json.loads(container["meta"]), "records": len(out)})
     report.indexed += 1
-    return out
+    return out + [(container, [])]
 
 
 def forget_root(store: Store, root: Path | str) -> int:
@@ -372,4 +308,5 @@ def forget_root(store: Store, root: Path | str) -> int:
     return len(rows)
 
 
-__all__ = ["Embedder", "IndexReport", "Progress", "file_hash", "forget_root", "in_list", "run_index"]
+__all__ = ["BATCH_PASSAGES", "Embedder", "IndexReport", "MIN_WORDS", "Progress", "file_hash", "forget_root",
+           "in_list", "run_index"]

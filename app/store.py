@@ -7,20 +7,32 @@ Two tables:
   columns copied from the document, and the vectors the configured models produce.
 
 ``schema_version`` and the model ids live in the table schema metadata. An index written by a newer
-app is refused with a clear message; a model change is detected so the caller can re-embed.
+app is refused with a clear message; an older one is migrated when first opened; a model change is
+detected so the caller can re-embed.
+
+Two passes fill a passage (see app.pipeline and app.enrich): pass 1 writes its words, dates and facets
+with ``enriched`` empty; pass 2 adds what needs models and sets ``enriched`` to the key of the models
+(:func:`enrich_key`). A passages table is replaced (model change, migration) by building the new one
+beside it and swapping the folders, so a crash leaves either the old or the new table, never none.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import shutil
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
+from app.faults import fault
+
 # v1: first layout (documents + passages, sparse ids/weights as list columns, optional dense columns).
-SCHEMA_VERSION = 1
+# v2: passages.enriched, the key of the models pass 2 filled the passage with ("" = words only so far).
+SCHEMA_VERSION = 2
 
 DOC_SCHEMA = pa.schema(
     [
@@ -64,7 +76,10 @@ PASSAGE_BASE = [
     # LanceDB has no sparse vector type (lancedb #1032/#1930): top-k (token id, weight) pairs.
     pa.field("sparse_ids", pa.list_(pa.int32())),
     pa.field("sparse_w", pa.list_(pa.float32())),
+    pa.field("enriched", pa.string()),
 ]
+# Passage columns that pass 1 writes; a model change keeps these and drops the rest.
+WORDS_COLUMNS = [f.name for f in PASSAGE_BASE if f.name not in ("sparse_ids", "sparse_w", "enriched")]
 
 
 class IndexTooNew(Exception):
@@ -93,6 +108,12 @@ def passage_schema(vectors: tuple[VectorColumn, ...], vocab_model: str = "") -> 
     return pa.schema(fields, metadata=meta)
 
 
+def enrich_key(vectors: tuple[VectorColumn, ...], vocab_model: str) -> str:
+    """A short key for a set of models: a passage whose ``enriched`` equals it is done by pass 2."""
+    blob = json.dumps([[c.name, c.dim, c.model_id] for c in vectors] + [vocab_model])
+    return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
+
+
 def _sql_str(value: str) -> str:
     """Quote a string literal for a LanceDB filter."""
     return "'" + value.replace("'", "''") + "'"
@@ -115,6 +136,10 @@ class Store:
         self.thumbs = self.root / "thumbs"
         self.thumbs.mkdir(exist_ok=True)
         self.db = lancedb.connect(self.root / "index")
+        self._index_dir = self.root / "index"
+        if (self._index_dir / _SWAP_MARKER).exists() or (self._index_dir / "passages_next.lance").exists():
+            with self.lock():
+                self._recover_swap()
         existing = set(self.db.list_tables().tables)
         self.documents = (
             self.db.open_table("documents")
@@ -128,13 +153,15 @@ class Store:
         if "passages" in existing:
             self.passages = self.db.open_table("passages")
             self._check_version(self.passages.schema)
+            if _version(self.passages.schema) < SCHEMA_VERSION:
+                with self.lock():
+                    self._migrate()
         else:
             self.passages = self.db.create_table("passages", schema=passage_schema(vectors, vocab_model), exist_ok=True)
 
     @staticmethod
     def _check_version(schema: pa.Schema) -> None:
-        meta = schema.metadata or {}
-        found = int(meta.get(b"schema_version", b"0"))
+        found = _version(schema)
         if found > SCHEMA_VERSION:
             raise IndexTooNew(
                 f"this index was written by a newer Lexiscope (index schema v{found}, this app reads up to "
@@ -155,17 +182,79 @@ class Store:
         """True when the configured models differ from those the index was built with."""
         return self.vector_columns() != tuple(vectors) or self.vocab_model() != vocab_model
 
-    def rebuild_passages(self, vectors: tuple[VectorColumn, ...], vocab_model: str) -> None:
-        """Drop all passages and mark every document for re-reading (a documented re-embed)."""
-        from app.search import postings, vector_index
+    def enrich_key(self) -> str:
+        """The key pass 2 marks passages with, for the models this table was built for."""
+        return enrich_key(self.vector_columns(), self.vocab_model())
 
-        self.db.drop_table("passages")
-        vector_index.forget(self)  # the dropped table took its indexes along
-        postings.forget(self)
-        self.passages = self.db.create_table("passages", schema=passage_schema(vectors, vocab_model))
-        if self.documents.count_rows():
-            # mtime -1 never matches a file on disk, so the next run re-reads and re-embeds everything.
-            self.documents.update(where="state = 'indexed'", values={"mtime": -1.0})
+    def rebuild_passages(self, vectors: tuple[VectorColumn, ...], vocab_model: str) -> None:
+        """New models: a passages table for them holding every passage's words (pass 2 then fills it).
+
+        The files are not read again; words search keeps working throughout (see :meth:`recreate_passages`).
+        """
+        self.recreate_passages(passage_schema(vectors, vocab_model), WORDS_COLUMNS)
+
+    def recreate_passages(self, schema: pa.Schema, columns: list[str], computed: dict | None = None) -> None:
+        """Replace the passages table by one with ``schema``, copying ``columns`` of every row.
+
+        ``computed`` maps a new column to a function of an Arrow batch giving its values. The new table is
+        written beside the old one and the folders are swapped (two renames), so readers see the old
+        table until the new one is complete, and a crash at any point leaves one of them (``_recover_swap``).
+        """
+        computed = computed or {}
+        for name in [n for n in self.db.list_tables().tables if n == "passages_next"]:
+            self.db.drop_table(name)
+        nxt = self.db.create_table("passages_next", schema=schema)
+        total = self.passages.count_rows()
+        for offset in range(0, total, _COPY_ROWS):
+            batch = self.passages.search().select(columns).offset(offset).limit(_COPY_ROWS).to_arrow()
+            cols = {name: batch.column(name) for name in columns}
+            for name, fn in computed.items():
+                cols[name] = fn(batch)
+            nxt.add(_conform(cols, schema, batch.num_rows))
+        fault("swap-written")
+        (self._index_dir / _SWAP_MARKER).write_text("passages_next.lance is complete\n")
+        self._recover_swap()
+        self.passages = self.db.open_table("passages")
+
+    def _recover_swap(self) -> None:
+        """Finish (or undo) a passages table swap that a crash interrupted; a no-op when none is pending."""
+        d = self._index_dir
+        marker, cur, nxt, old = d / _SWAP_MARKER, d / "passages.lance", d / "passages_next.lance", d / "passages_old.lance"
+        if marker.exists() and nxt.exists():
+            from app.search import postings, vector_index
+
+            vector_index.forget(self)  # sidecars of the old table's indexes: rebuilt for the new one
+            postings.forget(self)
+            if cur.exists():
+                if old.exists():
+                    shutil.rmtree(old)
+                os.rename(cur, old)
+            fault("swap-moved")
+            os.rename(nxt, cur)
+        elif nxt.exists():
+            shutil.rmtree(nxt)  # an unfinished new table: the old one is still in place
+        marker.unlink(missing_ok=True)
+        if old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+
+    def _migrate(self) -> None:
+        """Bring an older passages table to this schema version (called once, holding the lock)."""
+        self.passages = self.db.open_table("passages")
+        if _version(self.passages.schema) >= SCHEMA_VERSION:
+            return  # another process migrated it while this one waited for the lock
+        # v1 -> v2: a v1 index was built in one pass, so a passage is enriched unless it lacks the vectors
+        # its table has (a --lexical-only run into a models index wrote such rows).
+        vectors, vocab = self.vector_columns(), self.vocab_model()
+        key = enrich_key(vectors, vocab)
+        check = "vec_text" if any(c.name == "vec_text" for c in vectors) else None
+        names = [f.name for f in self.passages.schema]
+
+        def enriched(batch: pa.Table):
+            if check is None:
+                return pa.array([key] * batch.num_rows, pa.string())
+            return pa.array(["" if v is None else key for v in batch.column(check).to_pylist()], pa.string())
+
+        self.recreate_passages(passage_schema(vectors, vocab), names, {"enriched": enriched})
 
     # --- reads -----------------------------------------------------------------------------------
     def document_rows(self, columns: list[str] | None = None, where: str | None = None) -> list[dict]:
@@ -183,6 +272,12 @@ class Store:
         if columns:
             q = q.select(columns)
         return q.limit(None).to_arrow().to_pylist()
+
+    def pass_counts(self) -> dict:
+        """Passages with words (all of them) and with meaning (pass 2 done for the current models)."""
+        total = self.passages.count_rows()
+        done = self.passages.count_rows(f"enriched = {_sql_str(self.enrich_key())}") if total else 0
+        return {"words": total, "meaning": done}
 
     def counts(self) -> dict:
         """Counts of documents by state and of indexed documents by kind, and of passages."""
@@ -204,11 +299,19 @@ class Store:
         """
         if not docs:
             return
-        ids = [d["doc_id"] for d in docs if not d.get("parent")]
-        self._delete_children(ids)
+        # A multi-record file's row ("collection") comes after its records, which the pipeline wrote
+        # (having deleted the old ones itself): only other file rows drop their former records here.
+        ids = [d["doc_id"] for d in docs if not d.get("parent") and d.get("kind") != "collection"]
+        self.delete_children(ids)
         self.passages.delete(in_list("doc_id", [d["doc_id"] for d in docs]))
+        fault("batch-deleted")
         if passages:
             self.passages.add(pa.Table.from_pylist(passages, schema=self.passages.schema))
+        fault("batch-passages")
+        self._upsert_documents(docs)
+        fault("batch-documents")
+
+    def _upsert_documents(self, docs: list[dict]) -> None:
         table = pa.Table.from_pylist(docs, schema=DOC_SCHEMA)
         (
             self.documents.merge_insert("doc_id")
@@ -217,15 +320,51 @@ class Store:
             .execute(table)
         )
 
+    def write_enriched(self, docs: list[dict], passages: list[dict]) -> None:
+        """Pass 2's write: updated document metadata, then the passages with their model columns.
+
+        The passages' ``enriched`` key is the commit mark: a crash before it leaves them to be redone
+        (rewriting the same metadata); after it they are never embedded again.
+        """
+        if docs:
+            self._upsert_documents(docs)
+        fault("enrich-documents")
+        if passages:
+            table = pa.Table.from_pylist(passages, schema=self.passages.schema)
+            # Rows without a vector (an image under the text model, text under CLIP) stay null.
+            self.passages.merge_insert("passage_id").when_matched_update_all().execute(table, on_bad_vectors="null")
+        fault("enrich-passages")
+
+    def sweep_orphans(self) -> int:
+        """Delete passages whose document is gone and records whose file row is gone; returns how many.
+
+        A run killed between writing a batch's passages and its documents leaves such rows (a new file gets
+        a new id next time); search never shows them, and the next writer removes them here.
+        """
+        docs = self.document_rows(["doc_id", "parent"])
+        ids = {r["doc_id"] for r in docs}
+        lost_children = [r["doc_id"] for r in docs if r["parent"] and r["parent"] not in ids]
+        ids.difference_update(lost_children)
+        have = set(self.passages.search().select(["doc_id"]).limit(None).to_arrow().column("doc_id").to_pylist())
+        orphans = sorted(have - ids)
+        for chunk in (lost_children, orphans):
+            for i in range(0, len(chunk), 500):
+                self.passages.delete(in_list("doc_id", chunk[i : i + 500]))
+        for i in range(0, len(lost_children), 500):
+            self.documents.delete(in_list("doc_id", lost_children[i : i + 500]))
+        fault("sweep")
+        return len(orphans) + len(lost_children)
+
     def delete_documents(self, doc_ids: list[str]) -> None:
         """Remove documents and their passages from the index (files that vanished)."""
         for i in range(0, len(doc_ids), 500):
             chunk = doc_ids[i : i + 500]
-            self._delete_children(chunk)
+            self.delete_children(chunk)
             self.passages.delete(in_list("doc_id", chunk))
+            fault("vanished-passages")
             self.documents.delete(in_list("doc_id", chunk))
 
-    def _delete_children(self, parent_ids: list[str]) -> None:
+    def delete_children(self, parent_ids: list[str]) -> None:
         """Remove the records of multi-record files (documents whose parent is one of these)."""
         if not parent_ids:
             return
@@ -245,10 +384,49 @@ class Store:
         """After a run: extend the indexes by what changed and compact (app.search.indexes); seconds per step."""
         from app.search.indexes import refresh_all
 
+        fault("finish")
         return refresh_all(self)
 
+    @contextmanager
     def lock(self):
-        """An exclusive inter-process lock: LanceDB wants one writer at a time."""
+        """An exclusive inter-process lock: LanceDB wants one writer at a time.
+
+        Taking it forgets the file-state catalog (app.catalog): whoever writes makes it stale.
+        """
         from filelock import FileLock
 
-        return FileLock(str(self.root / "index.lock"))
+        from app import catalog
+
+        with FileLock(str(self.root / "index.lock")):
+            catalog.invalidate(self.root)
+            yield
+
+
+_SWAP_MARKER = "passages_next.ready"
+# Rows per chunk when copying a passages table (bounded memory on a big index).
+_COPY_ROWS = 20_000
+
+
+def _version(schema: pa.Schema) -> int:
+    """The schema_version recorded in a table's metadata (0 when absent or not a number)."""
+    raw = (schema.metadata or {}).get(b"schema_version", b"0")
+    try:
+        return int(raw)
+    except ValueError:
+        return 0
+
+
+def _conform(cols: dict, schema: pa.Schema, n: int) -> pa.Table:
+    """A table in ``schema`` from the columns at hand; columns not given are empty (null, "" or [])."""
+    arrays = []
+    for f in schema:
+        if f.name in cols:
+            col = cols[f.name]
+            arrays.append(col.cast(f.type) if col.type != f.type else col)
+        elif pa.types.is_string(f.type):
+            arrays.append(pa.array([""] * n, f.type))
+        elif pa.types.is_list(f.type) and not pa.types.is_fixed_size_list(f.type):
+            arrays.append(pa.array([[]] * n, f.type))
+        else:
+            arrays.append(pa.nulls(n, f.type))
+    return pa.Table.from_arrays(arrays, schema=schema)

@@ -30,8 +30,25 @@ def gather() -> dict:
         "by_kind": counts["by_kind"],
         "folders": roots,
         "models": {"vectors": [c.__dict__ for c in store.vector_columns()], "vocab": store.vocab_model()},
+        "passes": passes(store),
         "problems": problems,
     }
+
+
+def passes(store) -> dict:
+    """Pass 1 and pass 2 progress: passages with words, with meaning, and a time estimate for the rest."""
+    from app.enrich import last_rate
+
+    counts = store.pass_counts()
+    pending = counts["words"] - counts["meaning"]
+    rate = last_rate(store.root)
+    return {**counts, "pending": pending, "eta_s": round(pending / rate) if pending and rate else None}
+
+
+def _duration(seconds: float) -> str:
+    minutes, s = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {s:02d} s" if minutes else f"{s} s"
 
 
 def run(args) -> int:
@@ -44,6 +61,11 @@ def run(args) -> int:
     print(f"Folders: {', '.join(info['folders']) or '(none yet: lexiscope index PATH)'}")
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(info["by_kind"].items())) or "nothing"
     print(f"Indexed: {kinds} ({info['passages']} passages)")
+    p = info["passes"]
+    line = f"Passes: words: {p['words']:,} / {p['words']:,} · meaning: {p['meaning']:,} / {p['words']:,}"
+    if p["pending"]:
+        line += f", {_duration(p['eta_s'])} left" if p["eta_s"] is not None else " (run `lexiscope index` to add it)"
+    print(line)
     states = info["by_state"]
     print(f"Skipped: {states.get('skipped', 0)}   Failed: {states.get('failed', 0)}")
     for r in info["problems"]:

@@ -16,7 +16,8 @@ MIN_DEPTH = 100
 
 MASK_TOKEN = "[MASK]"
 
-PASSAGE_COLUMNS = ["passage_id", "doc_id", "path", "folder", "kind", "title", "date", "start", "end", "text"]
+PASSAGE_COLUMNS = ["passage_id", "doc_id", "path", "folder", "kind", "title", "date", "start", "end", "text",
+                   "enriched"]
 # Components return only ids (with "doc_id" when the engine gives it); the full rows are fetched once,
 # for the passages that become results: most of a search's time was moving text it never showed.
 HIT_COLUMNS = ["passage_id", "doc_id"]
@@ -148,6 +149,9 @@ class Searcher:
         full = passages_by_id(self.store, [c.row["passage_id"] for c in best])
         best = [c for c in best if c.row["passage_id"] in full]  # a concurrent re-index may drop one
         docs = self._docs([doc_of(c.row) for c in best])
+        # A passage whose document row is missing is an orphan of a killed run (the next run sweeps it):
+        # never shown, so a crash cannot produce a duplicate or a deleted file in the results.
+        best = [c for c in best if docs.get(full[c.row["passage_id"]]["doc_id"])]
         results: list[Result] = []
         for cand in best:
             row = full[cand.row["passage_id"]]
@@ -175,6 +179,7 @@ class Searcher:
                     folder=row["folder"],
                     thumb=doc.get("thumb", ""),
                     meta=doc.get("meta", {}),
+                    ready="meaning" if row.get("enriched") else "words",
                 )
             )
         return results

@@ -85,6 +85,8 @@ class Result:
     explanation: dict | None = None
     ranks: dict = field(default_factory=dict)  # per component, 1-based, before grouping
     parts: dict = field(default_factory=dict)  # per component, its share of the fused score
+    # "words": only pass 1 (words, dates, facets) has reached this passage so far; "meaning": pass 2 too.
+    ready: str = "meaning"
 
     def to_json(self, *, full: bool = False) -> dict:
         """The stable JSON shape of a result (see docs/json.md)."""
@@ -101,6 +103,7 @@ class Result:
             "scores": {k: (None if v is None else round(v, 6)) for k, v in self.scores.items()},
             "folder": self.folder,
             "thumbnail": self.thumb or None,
+            "ready": self.ready,
         }
         for key in ("newspaper", "place", "printings", "entities"):
             if key in self.meta:

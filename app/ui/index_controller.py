@@ -164,7 +164,7 @@ class IndexController(QObject):
 
     def _progress(self, p) -> None:
         self.progressText.emit(self._meter.describe(p))
-        if p.phase == "indexing" and p.total:
+        if p.phase in ("indexing", "meaning") and p.total:
             self.progressValue.emit(p.done, p.total)
         else:
             self.progressValue.emit(0, 0)

@@ -24,6 +24,7 @@ class RateMeter:
     started: float = field(default_factory=time.monotonic)
     first_done: int | None = None
     first_time: float = 0.0
+    phase: str = ""
 
     def describe(self, progress, now: float | None = None) -> str:
         """A one-line description of ``progress`` (an app.pipeline.Progress)."""
@@ -34,9 +35,17 @@ class RateMeter:
             return "Finishing: updating the search index…"
         if progress.phase == "done":
             return f"Done: {progress.indexed} indexed, {progress.skipped} skipped, {progress.failed} failed"
+        if progress.phase == "loading":
+            return "Searchable by words; loading the models to add meaning…"
+        if progress.phase != self.phase:
+            # Pass 1 counts files, pass 2 (phase "meaning") passages: each gets its own rate.
+            self.phase, self.first_done = progress.phase, None
+        unit = getattr(progress, "unit", "files")
         if not progress.total:
-            return "Nothing new to index"
-        text = f"{progress.done} / {progress.total} files"
+            return "Nothing new to index" if progress.phase != "meaning" else "Every passage has its meaning"
+        text = f"{progress.done} / {progress.total} {unit}"
+        if progress.phase == "meaning":
+            text = "Adding meaning: " + text
         if self.first_done is None:
             # Rate from the first batch on: the scan and model load before it would skew it.
             self.first_done, self.first_time = progress.done, now
@@ -45,5 +54,5 @@ class RateMeter:
         if elapsed > 0.2 and progress.done > self.first_done:
             rate = (progress.done - self.first_done) / elapsed
             left = (progress.total - progress.done) / rate
-            text += f" · {rate:.1f} files/s · about {_duration(left)} left"
+            text += f" · {rate:.1f} {unit}/s · about {_duration(left)} left"
         return text

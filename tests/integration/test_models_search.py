@@ -159,7 +159,7 @@ def test_missing_image_model_is_noted_not_fatal(home, tmp_path):
     assert sum(t["contribution"] for t in exp["all_terms"]) == pytest.approx(images[0].scores["sparse"], rel=1e-4)
 
 
-def test_changing_a_model_re_embeds_everything(home, tmp_path):
+def test_changing_a_model_re_runs_pass_two_only(home, tmp_path):
     settings = install_tiny_models(home, tmp_path / "built", roles=("text",))
     folder = _collection(tmp_path / "c")
     other = tmp_path / "other"
@@ -170,8 +170,10 @@ def test_changing_a_model_re_embeds_everything(home, tmp_path):
     settings.text_model = "all-minilm-l6-v2"
     forget_loaded_models()
     report = index_paths([folder], settings, root=home)
-    # The other folder is re-embedded too: a model change drops every passage.
-    assert report.indexed == 7 and any("re-embedding" in n for n in report.notes)
+    # A model change re-runs pass 2 only: no file is read again, and every passage (the other folder's
+    # too) gets the new model's vectors.
+    assert report.indexed == 0 and any("adding meaning" in n for n in report.notes)
+    assert report.enriched == Store(home).passages.count_rows() > 6 and report.meaning_pending == 0
     hits = make_searcher(Store(home), settings).search("lighthouses", k=3).results
     assert hits and hits[0].path == str(other / "note.txt")
     assert Store(home).vector_columns()[0].model_id == "all-minilm-l6-v2"

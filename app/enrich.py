@@ -1,0 +1,136 @@
+"""Pass 2 of the indexer: add what needs models to passages already in the index.
+
+Pass 1 (app.pipeline) leaves every passage searchable by words with ``enriched`` empty. This pass finds
+the passages whose ``enriched`` is not the current models' key, in whole documents (the news annotator
+needs all of a page's passages for its entity counts and reprint signatures), and for each small batch
+runs the annotators (entities, masked text, signatures) and the embedder, then writes the model columns
+back with the key. The key is the commit mark, so the pass is resumable: after a cancel or a crash the next
+run continues with the passages not yet marked, and nothing is embedded twice.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+
+from app.pipeline import Progress
+from app.stages import Embedder, annotate_batch, embed_batch, strip_working_fields
+from app.store import Store, _sql_str, in_list
+
+# Passages per pass-2 batch: a few seconds of model time on a laptop CPU, so pause and cancel act fast.
+BATCH_PASSAGES = 64
+# Content → model columns remembered across batches (a repeated passage is encoded once).
+CACHE_ENTRIES = 4096
+
+
+@dataclass
+class EnrichReport:
+    """What a pass-2 run did."""
+
+    enriched: int = 0  # passages marked done
+    encoded: int = 0  # passages the models actually encoded (identical ones share one encoding)
+    pending: int = 0  # passages still without meaning afterwards
+    cancelled: bool = False
+    seconds: float = 0.0
+
+
+def pending_by_doc(store: Store) -> Counter:
+    """Passages still to do, per document, in table order."""
+    key = store.enrich_key()
+    table = store.passages.search().where(f"enriched != {_sql_str(key)}").select(["doc_id"]).limit(None).to_arrow()
+    return Counter(table.column("doc_id").to_pylist())
+
+
+def _batches(todo: Counter, size: int):
+    """Whole documents per batch, up to ``size`` passages (a bigger document is a batch of its own)."""
+    group, n = [], 0
+    for doc_id, count in todo.items():
+        if group and n + count > size:
+            yield group
+            group, n = [], 0
+        group.append(doc_id)
+        n += count
+    if group:
+        yield group
+
+
+def run_enrich(
+    store: Store,
+    embedder: Embedder | None,
+    annotators: tuple = (),
+    *,
+    batch_passages: int = BATCH_PASSAGES,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> Generator[Progress, None, EnrichReport]:
+    """Give meaning to every passage that lacks it for the store's models; yields progress in passages.
+
+    The caller holds ``store.lock()`` and has made the passages table match ``embedder``'s models
+    (``store.needs_rebuild`` / ``rebuild_passages``).
+    """
+    t0 = time.monotonic()
+    report = EnrichReport()
+    key = store.enrich_key()
+    todo = pending_by_doc(store)
+    total = sum(todo.values())
+    progress = Progress("meaning", total=total, unit="passages")
+    yield progress
+    cache: dict = {}
+    for group in _batches(todo, batch_passages):
+        rows = store.passage_rows(f"{in_list('doc_id', group)} AND enriched != {_sql_str(key)}")
+        docs = store.document_rows(where=in_list("doc_id", group))
+        news = {p["doc_id"] for p in rows if p["kind"] == "news"}
+        # A long non-news document is embedded in slices (nothing in it needs the whole document).
+        slices = [rows] if news else [rows[i : i + batch_passages] for i in range(0, len(rows), batch_passages)]
+        for part in slices:
+            annotate_batch(annotators, docs, part)
+            report.encoded += embed_batch(embedder, part, key, cache)
+            strip_working_fields(part)
+            # Every document of the slice is written, with a new indexed_at: the sparse postings and the
+            # reprint index find what changed through it (app.search.postings).
+            in_part = {p["doc_id"] for p in part}
+            touched = [d for d in docs if d["doc_id"] in in_part]
+            for d in touched:
+                d["indexed_at"] = time.time()
+            store.write_enriched(touched, part)
+            report.enriched += len(part)
+            progress.done += len(part)
+            progress.path = part[-1]["path"] if part else ""
+            yield progress
+            if len(cache) > CACHE_ENTRIES:
+                cache.clear()
+            if should_stop():
+                report.cancelled = True
+                break
+        if report.cancelled:
+            break
+    if report.enriched:
+        yield Progress("finishing", done=progress.done, total=total, unit="passages")
+        store.finish()
+    report.pending = total - report.enriched
+    report.seconds = time.monotonic() - t0
+    return report
+
+
+RATE_FILE = "pass2_rate.json"
+
+
+def record_rate(root, report: EnrichReport) -> None:
+    """Remember pass 2's speed (passages per second) for the status's time estimate."""
+    if report.enriched >= 8 and report.seconds > 0:
+        path = Path(root) / RATE_FILE
+        path.write_text(json.dumps({"version": 1, "passages_per_s": report.enriched / report.seconds}), encoding="utf-8")
+
+
+def last_rate(root) -> float | None:
+    """Pass 2's last measured speed in passages per second, if any."""
+    try:
+        return float(json.loads((Path(root) / RATE_FILE).read_text(encoding="utf-8"))["passages_per_s"]) or None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+__all__ = ["BATCH_PASSAGES", "EnrichReport", "last_rate", "pending_by_doc", "record_rate", "run_enrich"]
