@@ -9,12 +9,14 @@ import sys
 
 from app import __version__
 from app.config import private_writes
-from app.errors import UserError
+from app.errors import IndexDamaged, UserError
 from app.store import IndexTooNew
 
 # Each module in app.commands exposes ``register(subparsers)`` and sets ``func`` on its parser.
 # Listed here (not discovered) so start-up imports nothing it does not need.
-COMMAND_MODULES = ("index", "search", "export", "status", "models", "eval", "facets", "parallels")
+COMMAND_MODULES = ("index", "search", "export", "status", "check", "models", "eval", "facets", "parallels")
+# Commands that read the index: an unexpected error there is first checked against the index on disk.
+INDEX_COMMANDS = {"index", "search", "export", "status", "facets", "parallels"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -44,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     # re-run the app in each of them.
     multiprocessing.freeze_support()
     os.environ.setdefault("LANCEDB_LOG", "error")
+    os.environ.setdefault("LANCE_LOG", "error")
     private_writes()
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -57,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\nInterrupted. The index is left consistent; run the same command again to finish.", file=sys.stderr)
         return 130
+    except IndexDamaged as exc:
+        print(f"lexiscope: {exc}", file=sys.stderr)
+        return 3
     except UserError as exc:
         print(f"lexiscope: {exc}", file=sys.stderr)
         return 2
@@ -64,6 +70,35 @@ def main(argv: list[str] | None = None) -> int:
         # Output piped into `head` and closed early: not an error worth a traceback.
         sys.stderr.close()
         return 0
+    except Exception as exc:
+        message = explain_failure(exc, args.command)
+        if message is None:
+            raise  # a bug of ours: the traceback is what a report needs
+        print(f"lexiscope: {message}", file=sys.stderr)
+        return 3
+
+
+def explain_failure(exc: Exception, command: str | None) -> str | None:
+    """Words for an error that is the disk's or the index's fault (not a bug); None for anything else.
+
+    A damaged index surfaces as whatever LanceDB raised where it first read a bad file; rather than
+    match those messages, the index is checked (app.check) and its fault is what the user is told.
+    """
+    import errno
+
+    from app.config import data_root
+
+    if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left on device" in str(exc):
+        return (f"the disk is full ({exc.filename or data_root()}). Free some space and run the same command "
+                "again: the index keeps its last complete version.")
+    if command not in INDEX_COMMANDS:
+        return None
+    from app.check import REPAIR_HINT, diagnose
+
+    fault = diagnose(data_root())
+    if fault is None:
+        return None
+    return f"the index in {data_root()} is damaged: {fault.message}.\n{REPAIR_HINT}"  # exit 3, as IndexDamaged
 
 
 def gui_main(args: argparse.Namespace | None = None) -> int:

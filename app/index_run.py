@@ -48,6 +48,7 @@ def index_paths(
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     root = root or data_root()
+    _refuse_damaged(root)
     notes: list[str] = []
     store = Store(root)
     with store.lock():
@@ -91,6 +92,17 @@ def index_paths(
                              skipped=report.skipped, failed=report.failed))
     report.notes = notes + [n for a in annotators for n in getattr(a, "notes", [])]
     return report
+
+
+def _refuse_damaged(root: Path) -> None:
+    """Stop before writing onto a damaged index (app.check's cheap structural checks): new versions on
+    top of a bad one would look healthy while search still fails."""
+    from app.check import REPAIR_HINT, quick_faults
+    from app.errors import IndexDamaged
+
+    faults = [f for f in quick_faults(root) if f.repairable]
+    if faults:
+        raise IndexDamaged(f"the index in {root} is damaged: {faults[0].message}.\n{REPAIR_HINT}")
 
 
 def _describe(store: Store) -> str:

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from app.errors import IndexDamaged
 from app.faults import fault
 
 # v1: first layout (documents + passages, sparse ids/weights as list columns, optional dense columns).
@@ -161,7 +162,13 @@ class Store:
 
     @staticmethod
     def _check_version(schema: pa.Schema) -> None:
-        found = _version(schema)
+        raw = (schema.metadata or {}).get(b"schema_version", b"0")
+        try:
+            found = int(raw)
+        except ValueError:
+            raise IndexDamaged(f"the index records schema_version {raw.decode(errors='replace')!r}, which is not "
+                               "a whole number (its metadata was damaged). Run `lexiscope check --repair` to go "
+                               "back to the last good version.") from None
         if found > SCHEMA_VERSION:
             raise IndexTooNew(
                 f"this index was written by a newer Lexiscope (index schema v{found}, this app reads up to "

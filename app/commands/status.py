@@ -17,6 +17,14 @@ def gather() -> dict:
     from app.config import data_root
     from app.session import open_store
 
+    from app.check import REPAIR_HINT, diagnose
+    from app.errors import IndexDamaged
+
+    # Reads every table through (app.check): damage that only a search would hit (passages, the word
+    # index) must not be reported as a healthy index.
+    fault = diagnose(data_root())
+    if fault is not None:
+        raise IndexDamaged(f"the index in {data_root()} is damaged: {fault.message}.\n{REPAIR_HINT}")
     store = open_store()
     counts = store.counts()
     problems = store.document_rows(["path", "state", "reason"], where="state != 'indexed'")

@@ -1,0 +1,317 @@
+"""``lexiscope check``: verify the index on disk and say in words what is wrong.
+
+What is checked, per LanceDB table (``documents``, ``passages``): that its latest version opens, that
+``schema_version`` is a whole number this app can read, that every fragment's every column reads back,
+and that the full-text index answers a query. Across tables: passages whose document is gone (orphans)
+and indexed documents whose passages are gone. And the models the index was built with: installed, and
+matching their recorded hashes.
+
+LanceDB keeps every version of a table until it is cleaned up (``optimize`` keeps a week), so damage to
+the newest files almost always leaves an older version that reads fine: :mod:`app.repair` goes back to
+it and re-indexes what is missing. No Qt here; the CLI and the window's banner both use this module.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+TABLES = ("documents", "passages")
+REPAIR_HINT = "Run `lexiscope check --repair` to go back to the last good version and re-index what is missing."
+
+
+class FaultKind(Enum):
+    """What is wrong; the message says it in words."""
+
+    NO_TABLE = "missing table"
+    UNREADABLE = "table does not open"
+    TOO_NEW = "written by a newer Lexiscope"
+    SCHEMA_VERSION = "bad schema_version"
+    DATA = "damaged data"
+    FTS = "damaged full-text index"
+    ORPHANS = "passages without a document"
+    NO_PASSAGES = "documents without passages"
+    MODEL = "model missing or damaged"
+
+
+# Faults that restoring an older version (or re-indexing) fixes; a newer index or a broken model needs
+# the user (update Lexiscope; reinstall the model).
+REPAIRABLE = {FaultKind.NO_TABLE, FaultKind.UNREADABLE, FaultKind.SCHEMA_VERSION, FaultKind.DATA, FaultKind.FTS,
+              FaultKind.ORPHANS, FaultKind.NO_PASSAGES}
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One problem found, explained for a user."""
+
+    kind: FaultKind
+    table: str | None
+    message: str
+
+    @property
+    def repairable(self) -> bool:
+        """True when ``lexiscope check --repair`` can fix it."""
+        return self.kind in REPAIRABLE
+
+
+@dataclass
+class CheckReport:
+    """What ``check`` found: faults (empty when healthy) and facts about each readable table."""
+
+    root: Path
+    faults: list[Fault] = field(default_factory=list)
+    tables: dict[str, dict] = field(default_factory=dict)  # name -> {"version", "rows"}
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing is wrong."""
+        return not self.faults
+
+
+def table_uri(root: Path, name: str) -> Path:
+    """The folder of a LanceDB table under the data root."""
+    return Path(root) / "index" / f"{name}.lance"
+
+
+def manifest_versions(uri: Path) -> list[int]:
+    """The version numbers a table's manifest files name, newest first (read from file names only, so a
+    garbage manifest does not hide the others)."""
+    versions = []
+    for path in (Path(uri) / "_versions").glob("*.manifest"):
+        try:
+            n = int(path.stem)
+        except ValueError:
+            continue
+        # Lance's V2 naming stores u64::MAX - version, so the newest sorts first; V1 stores the version.
+        versions.append(2**64 - 1 - n if n > 2**63 else n)
+    return sorted(set(versions), reverse=True)
+
+
+def _short(exc: BaseException) -> str:
+    """An exception as one readable line (Rust source locations and backtraces dropped)."""
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = re.sub(r",\s*/\S+\.rs:\d+:\d+", "", text)
+    return text[:300]
+
+
+def _schema_fault(name: str, metadata: dict | None) -> Fault | None:
+    from app.store import SCHEMA_VERSION
+
+    raw = (metadata or {}).get(b"schema_version", b"0")
+    try:
+        found = int(raw)
+    except ValueError:
+        return Fault(FaultKind.SCHEMA_VERSION, name, f"the {name} table records schema_version "
+                     f"{raw.decode(errors='replace')!r}, which is not a whole number (the table's metadata was "
+                     "changed by something other than Lexiscope, or damaged)")
+    if found > SCHEMA_VERSION:
+        return Fault(FaultKind.TOO_NEW, name, f"the {name} table was written by a newer Lexiscope (schema v{found}; "
+                     f"this app reads up to v{SCHEMA_VERSION}): update Lexiscope")
+    return None
+
+
+def verify_table(root: Path, name: str, version: int | None = None) -> tuple[list[Fault], dict]:
+    """Faults of one table at ``version`` (default: the latest), and {"version", "rows"} when it opened."""
+    import lance
+
+    uri = table_uri(root, name)
+    if not uri.is_dir():
+        return [Fault(FaultKind.NO_TABLE, name, f"the {name} table is missing ({uri})")], {}
+    try:
+        ds = lance.dataset(str(uri), version=version)
+        schema = ds.schema
+    except Exception as exc:  # a garbage or truncated manifest: lance says which file
+        return [Fault(FaultKind.UNREADABLE, name, f"the {name} table does not open: its version file is "
+                      f"damaged ({_short(exc)})")], {}
+    info = {"version": ds.version, "rows": None}
+    faults = []
+    bad = _schema_fault(name, schema.metadata)
+    if bad is not None:
+        faults.append(bad)
+    rows = 0
+    for frag in ds.get_fragments():
+        try:
+            for batch in frag.to_batches(batch_size=4096):
+                rows += batch.num_rows
+        except Exception as exc:
+            files = ", ".join(f.path for f in frag.data_files())
+            faults.append(Fault(FaultKind.DATA, name, f"the {name} table's data file {files} does not read back "
+                                f"({_short(exc)})"))
+    info["rows"] = rows
+    if name == "passages" and not any(f.kind == FaultKind.DATA for f in faults):
+        fts = _fts_fault(ds)
+        if fts is not None:
+            faults.append(fts)
+    return faults, info
+
+
+def _fts_fault(ds) -> Fault | None:
+    """Query the full-text index with a word from the table itself; a fault when that fails."""
+    try:
+        indices = [i for i in ds.list_indices() if str(i.get("type", "")).upper() in ("INVERTED", "FTS")]
+    except Exception as exc:
+        return Fault(FaultKind.FTS, "passages", f"the full-text index cannot be listed ({_short(exc)})")
+    if not indices:
+        return None
+    word = "the"
+    try:
+        first = ds.head(1, columns=["text"]).column("text").to_pylist()
+        found = re.findall(r"[A-Za-z]{3,}", first[0] or "") if first else []
+        word = found[0] if found else word
+        ds.to_table(full_text_query=word, limit=1, columns=["doc_id", "_score"])
+    except Exception as exc:
+        return Fault(FaultKind.FTS, "passages", f"the full-text (word) index does not answer a query "
+                     f"({_short(exc)})")
+    return None
+
+
+def _consistency(root: Path) -> list[Fault]:
+    """Orphan passages and indexed documents without passages (both tables read fine)."""
+    import lance
+
+    docs = lance.dataset(str(table_uri(root, "documents"))).to_table(columns=["doc_id", "state", "n_passages"])
+    passage_docs = set(lance.dataset(str(table_uri(root, "passages"))).to_table(columns=["doc_id"])
+                       .column("doc_id").to_pylist())
+    ids = set(docs.column("doc_id").to_pylist())
+    faults = []
+    orphans = passage_docs - ids
+    if orphans:
+        faults.append(Fault(FaultKind.ORPHANS, "passages", f"{len(orphans)} document id(s) have passages but no "
+                            "document row (a run stopped between its writes); search could show them twice or "
+                            "after their file was deleted"))
+    empty = [d for d, s, n in zip(docs.column("doc_id").to_pylist(), docs.column("state").to_pylist(),
+                                  docs.column("n_passages").to_pylist())
+             if s == "indexed" and (n or 0) > 0 and d not in passage_docs]
+    if empty:
+        faults.append(Fault(FaultKind.NO_PASSAGES, "documents", f"{len(empty)} indexed document(s) have no passages: "
+                            "they cannot be found until they are read again"))
+    return faults
+
+
+def index_models(root: Path) -> list[tuple[str, str]]:
+    """(role, model id) of every model the passages table records (dense columns and vocabulary)."""
+    import json
+
+    import lance
+
+    meta = lance.dataset(str(table_uri(root, "passages"))).schema.metadata or {}
+    roles = {"vec_text": "text", "vec_clip": "image"}
+    out = []
+    for name, _dim, model_id in json.loads(meta.get(b"vectors", b"[]")):
+        out.append((roles.get(name, "text"), model_id))
+    vocab = meta.get(b"vocab_model", b"").decode()
+    if vocab:
+        out.append(("vocab", vocab))
+    return out
+
+
+def model_faults(root: Path, models: list[tuple[str, str]]) -> list[Fault]:
+    """A fault per recorded model that is not installed or fails its hash check, with the fix."""
+    from models.resolve import installed_spec, resolve
+    from models.verify import ModelError
+
+    cache = Path(root) / "models"
+    faults = []
+    for role, model_id in models:
+        try:
+            spec = installed_spec(cache, role, model_id)
+        except KeyError:
+            folder = cache / role / model_id
+            why = ("its manifest.json is missing or damaged" if folder.is_dir() else "it is not installed")
+            faults.append(Fault(FaultKind.MODEL, None, f"the {role} model '{model_id}' this index was built with "
+                                f"cannot be used: {why}. Import it again (`lexiscope models import {role} DIR "
+                                f"--id {model_id}`), or choose another model and re-index"))
+            continue
+        try:
+            resolve(spec, cache)
+        except ModelError as exc:
+            # ModelMissing / ModelCorrupt messages already say how to get or reinstall the model.
+            faults.append(Fault(FaultKind.MODEL, None, f"the {role} model '{model_id}' this index was built with "
+                                f"cannot be used: {exc}"))
+    return faults
+
+
+def check(root: Path, *, models: bool = True) -> CheckReport:
+    """Verify the index under ``root`` (the data root); ``models`` also hash-checks the index's models."""
+    os.environ.setdefault("LANCEDB_LOG", "error")
+    report = CheckReport(Path(root))
+    if not (Path(root) / "index").is_dir():
+        return report  # nothing indexed yet is not a fault
+    readable = []
+    for name in TABLES:
+        faults, info = verify_table(root, name)
+        report.faults += faults
+        if info:
+            report.tables[name] = info
+        if not faults:
+            readable.append(name)
+    if len(readable) == len(TABLES):
+        report.faults += _consistency(root)
+    if models and "passages" in readable:
+        report.faults += model_faults(root, index_models(root))
+    return report
+
+
+_MAGIC = b"LANC"  # every Lance data and index file ends with it
+
+
+def quick_faults(root: Path) -> list[Fault]:
+    """Cheap structural checks, for the start of every index run: each table's latest version opens, its
+    schema_version is readable, and every data and index file it uses is whole (its footer magic is there).
+    Reads a few bytes per file, so an index run still costs what changed, not the whole collection."""
+    import lance
+
+    if not (Path(root) / "index").is_dir():
+        return []
+    faults = []
+    for name in TABLES:
+        uri = table_uri(root, name)
+        if not uri.is_dir():
+            continue
+        try:
+            ds = lance.dataset(str(uri))
+            meta = ds.schema.metadata
+            files = [uri / "data" / f.path for frag in ds.get_fragments() for f in frag.data_files()]
+            indices = ds.list_indices() if name == "passages" else []
+        except Exception as exc:
+            faults.append(Fault(FaultKind.UNREADABLE, name, f"the {name} table does not open: its version file is "
+                                f"damaged ({_short(exc)})"))
+            continue
+        bad = _schema_fault(name, meta)
+        if bad is not None:
+            faults.append(bad)
+        for path in files:
+            if not _whole(path):
+                faults.append(Fault(FaultKind.DATA, name, f"the {name} table's data file {path.name} is truncated, "
+                                    "damaged or missing"))
+        for ix in indices:
+            folder = uri / "_indices" / str(ix.get("uuid", ""))
+            parts = list(folder.glob("*.lance")) if folder.is_dir() else []
+            if not parts or not all(_whole(p) for p in parts):
+                faults.append(Fault(FaultKind.FTS if str(ix.get("type", "")).upper() in ("INVERTED", "FTS")
+                                    else FaultKind.DATA, name, f"the index '{ix.get('name')}' of the {name} table "
+                                    "is damaged or missing"))
+    return faults
+
+
+def _whole(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(-len(_MAGIC), os.SEEK_END)
+            return fh.read(len(_MAGIC)) == _MAGIC
+    except OSError:
+        return False
+
+
+def diagnose(root: Path) -> Fault | None:
+    """The first fault of the index's tables (models not hashed): what the CLI and the window say when
+    opening or searching the index failed unexpectedly."""
+    try:
+        report = check(root, models=False)
+    except Exception:  # the checker itself must never turn a clear error into a second traceback
+        return None
+    table_faults = [f for f in report.faults if f.kind not in (FaultKind.ORPHANS, FaultKind.NO_PASSAGES)]
+    return table_faults[0] if table_faults else None
