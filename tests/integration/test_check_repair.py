@@ -77,8 +77,12 @@ def test_check_detects_and_repair_restores(damage, home, pristine, capsys):
     assert [f.kind for f in report.faults][:1] == [kind], report.faults
     assert all(f.message and "Traceback" not in f.message for f in report.faults)
 
-    # search and status stop with words and the way out, not a Rust/Python traceback
-    for argv in (["search", WORDS[0]], ["status"], ["index", str(pristine[1]), "--lexical-only"]):
+    # search, status and an index run that would write stop with words and the way out, not a traceback
+    # (a run with nothing to do is decided before the index is opened, and writes nothing).
+    changed = home.parent / "changed"
+    changed.mkdir()
+    (changed / "new.txt").write_text("A new note.\n", encoding="utf-8")
+    for argv in (["search", WORDS[0]], ["status"], ["index", str(changed), "--lexical-only"]):
         assert main(argv) == 3, argv
         err = capsys.readouterr().err
         assert "lexiscope check --repair" in err and "Traceback" not in err, err
