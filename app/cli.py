@@ -26,6 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="open the window on the bundled sample collection")
     parser.add_argument("--screenshot", metavar="PATH", help="render the window to a PNG and exit")
     parser.add_argument("--query", metavar="Q", help="with --screenshot: run this query first")
+    parser.set_defaults(folders=[])
+    parser.epilog = ("lexiscope FOLDER... opens the window and indexes those folders (what the menu entry and a "
+                     "drop on the launcher do).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         try:
@@ -49,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("LANCE_LOG", "error")
     private_writes()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    options, folders = split_folders(parser, argv)
+    args = parser.parse_args(options)
+    args.folders = folders
     if args.command is None:
         return gui_main(args)
     try:
@@ -101,6 +107,42 @@ def explain_failure(exc: Exception, command: str | None) -> str | None:
     return f"the index in {data_root()} is damaged: {fault.message}.\n{REPAIR_HINT}"  # exit 3, as IndexDamaged
 
 
+# Options of the top-level parser that take a value: the word after them is not a folder.
+_VALUE_OPTIONS = ("--screenshot", "--query")
+
+
+def split_folders(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str]]:
+    """(arguments for the parser, folders to open): ``lexiscope [OPTIONS] PATH...`` opens the window on
+    PATHs, as the desktop entry's ``Exec=lexiscope %F`` does; a subcommand keeps its own arguments.
+
+    argparse cannot mix an optional positional list with subcommands (a folder would be read as an
+    unknown command), so the words before the first subcommand that are not options are taken out here.
+    A word that names a command is a command even when a folder of that name exists; pass ``./index``.
+    """
+    commands = set()
+    for action in parser._subparsers._group_actions if parser._subparsers else ():  # noqa: SLF001
+        commands |= set(getattr(action, "choices", None) or ())
+    options: list[str] = []
+    folders: list[str] = []
+    i = 0
+    while i < len(argv):
+        word = argv[i]
+        if word == "--":
+            folders += argv[i + 1:]
+            break
+        if word in commands:
+            return options + argv[i:], []
+        if word.startswith("-"):
+            options.append(word)
+            if word in _VALUE_OPTIONS and i + 1 < len(argv):
+                options.append(argv[i + 1])
+                i += 1
+        else:
+            folders.append(word)
+        i += 1
+    return options, folders
+
+
 def gui_main(args: argparse.Namespace | None = None) -> int:
     """Open the desktop window (imports Qt only here)."""
     if args is None:  # started as lexiscope-gui, not through main()
@@ -113,9 +155,15 @@ def gui_main(args: argparse.Namespace | None = None) -> int:
             raise
         from app.commands.search import interactive
 
+        if args.folders:
+            main(["index", *args.folders])
         print("The desktop window is not available in this build; opening the interactive search.")
         return interactive(demo=args.demo)
-    return run_gui(demo=args.demo, screenshot=args.screenshot, query=args.query)
+    missing = [f for f in args.folders if not os.path.exists(f)]
+    if missing:
+        print(f"lexiscope: no such file or folder: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    return run_gui(demo=args.demo, screenshot=args.screenshot, query=args.query, folders=args.folders)
 
 
 if __name__ == "__main__":

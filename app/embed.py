@@ -7,6 +7,8 @@ by name, folder and date; no text model: lexical and vocabulary search).
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -82,13 +84,17 @@ def forget_loaded_models() -> None:
 
 
 def _quiet_transformers() -> None:
-    """transformers prints a "Loading weights" bar per model; our own progress reporting replaces it."""
-    try:
-        from transformers.utils import logging as hf_logging
-    except ImportError:
-        return
-    hf_logging.disable_progress_bar()
-    hf_logging.set_verbosity_error()
+    """transformers prints a "Loading weights" bar per model; our own progress reporting replaces it.
+
+    Only when transformers is in use (the torch backends): the default path must not import it.
+    The torch-backed encoders quiet its progress bar themselves when they import it
+    (``models.device.quiet_transformers``); the environment variable covers its log level.
+    """
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    if "transformers" in sys.modules:
+        from models.device import quiet_transformers
+
+        quiet_transformers()
 
 
 def model_status(settings: Settings, root: Path | None = None) -> list[dict]:

@@ -37,11 +37,10 @@ _FILE_NAME_DEBRIS = frozenset({"jp", "jpg", "jpeg", "png", "gif", "tif", "tiff",
 
 @lru_cache(maxsize=1)
 def _tokenizer():
-    from transformers import AutoTokenizer
-
+    from models.tokenizer import load
     from models.vocab import vocab_dir
 
-    return AutoTokenizer.from_pretrained(str(vocab_dir()))
+    return load(str(vocab_dir()))
 
 
 @lru_cache(maxsize=1)

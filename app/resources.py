@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
-RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+def _find_resources() -> Path:
+    """The resources folder: ``resources/`` beside the sources (a checkout or an editable install),
+    ``app/_resources`` in an installed wheel (pyproject maps it there), or ``resources/`` inside a
+    PyInstaller bundle."""
+    here = Path(__file__).resolve().parent
+    candidates = [here.parent / "resources", here / "_resources"]
+    if getattr(sys, "_MEIPASS", None):
+        candidates.append(Path(sys._MEIPASS) / "resources")  # noqa: SLF001 - PyInstaller's bundle root
+    for folder in candidates:
+        if (folder / "icons").is_dir():
+            return folder
+    return candidates[0]
+
+
+RESOURCES = _find_resources()
 
 
 def resource(*parts: str) -> Path:

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+import glob
+import importlib.util
 import os
+import platform
+import sys
 
 _configured = False
 # Threads a forward pass may use now: set by configure_threads, lowered inside query_threads. Read by
@@ -11,13 +15,38 @@ _configured = False
 _threads: int | None = None
 
 
-def pick_device(pref: str = "auto") -> str:
-    """"cuda", "mps" or "cpu": ``pref`` when it is available, else the best available for "auto"."""
-    import torch
+def _torch_loaded():
+    """The torch module when something in this process already imported it, else None.
 
+    Why: the default CPU path runs on ONNX Runtime and must not pay torch's import (seconds, and
+    hundreds of MB) just to set a thread count; torch settings follow only when torch is in use.
+    """
+    return sys.modules.get("torch")
+
+
+def might_have_accelerator() -> bool:
+    """Whether a GPU could be used without importing torch to ask: torch installed and an NVIDIA
+    device node present, or torch on Apple silicon (MPS)."""
+    if importlib.util.find_spec("torch") is None:
+        return False
+    if sys.platform == "darwin":
+        return platform.machine() == "arm64"
+    return bool(glob.glob("/dev/nvidia[0-9]*")) or sys.platform == "win32"
+
+
+def pick_device(pref: str = "auto") -> str:
+    """"cuda", "mps" or "cpu": ``pref`` when it is available, else the best available for "auto".
+
+    torch is imported only when a GPU could be there (:func:`might_have_accelerator`) or was asked for;
+    a CPU-only install (no torch) always gets "cpu".
+    """
     pref = (pref or "auto").lower()
     if pref not in ("auto", "cuda", "mps", "cpu"):
         raise ValueError(f"unknown device {pref!r}; use auto, cuda, mps or cpu")
+    if pref == "cpu" or not might_have_accelerator() and pref == "auto" or importlib.util.find_spec("torch") is None:
+        return "cpu"
+    import torch
+
     cuda = torch.cuda.is_available()
     mps = bool(getattr(torch.backends, "mps", None)) and torch.backends.mps.is_available()
     if pref == "cuda" and cuda or pref == "auto" and cuda:
@@ -47,15 +76,14 @@ def physical_cores() -> int:
 
 
 def configure_threads(max_threads: int | None = None) -> int:
-    """Set torch's intra-op threads to the physical cores, minus one on machines with more than 4.
+    """Set the encoders' threads (ONNX Runtime sessions; torch's too once torch is in use) to the physical
+    cores, minus one on machines with more than 4.
 
     Why: beyond the physical core count, threads contend and slow down; on larger machines one core
     is kept for the GUI and the readers. On 2-4 cores all are used, since encoding is the bottleneck
     and the GUI thread mostly sleeps. ``LEXISCOPE_THREADS`` overrides. Returns the count set.
     """
-    global _configured, _threads
-    import torch
-
+    global _threads
     env = os.environ.get("LEXISCOPE_THREADS")
     if env and env.isdigit() and int(env) > 0:
         n = int(env)
@@ -65,15 +93,42 @@ def configure_threads(max_threads: int | None = None) -> int:
     if max_threads:
         n = min(n, max_threads)
     n = max(1, n)
-    torch.set_num_threads(n)
     _threads = n
+    torch = _torch_loaded()
+    if torch is None:
+        return n
+    use_torch()
+    return n
+
+
+def use_torch():
+    """Import torch for a torch-backed encoder and give it the configured thread count; returns torch.
+
+    Raises ImportError with the install command when torch is not installed (the default install).
+    """
+    global _configured
+    try:
+        import torch
+    except ImportError as exc:
+        raise ImportError("this model needs PyTorch, which the default install leaves out: "
+                          "pip install 'lexiscope[torch]'") from exc
+    if _threads is not None:
+        torch.set_num_threads(_threads)
     if not _configured:
         try:  # inter-op threads can only be set once per process, before any parallel work
             torch.set_num_interop_threads(1)
         except RuntimeError:
             pass
         _configured = True
-    return n
+    return torch
+
+
+def quiet_transformers() -> None:
+    """Silence transformers' per-model "Loading weights" bar and info logs (our progress replaces them)."""
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()
+    hf_logging.set_verbosity_error()
 
 
 @contextmanager
@@ -85,22 +140,22 @@ def query_threads(n: int = 1):
     query takes ~500 ms. A short query gains nothing from a second thread, so search uses one.
     """
     global _threads
-    import torch
-
-    before, before_ours = torch.get_num_threads(), _threads
-    torch.set_num_threads(n)
+    torch = _torch_loaded()
+    before, before_ours = (torch.get_num_threads() if torch else None), _threads
+    if torch:
+        torch.set_num_threads(n)
     _threads = n
     try:
         yield
     finally:
-        torch.set_num_threads(before)
+        if torch:
+            torch.set_num_threads(before)
         _threads = before_ours
 
 
 def current_threads() -> int:
     """Threads a forward pass should use now (all configured ones, or one inside ``query_threads``)."""
-    if _threads is None:  # never configured (a library caller): follow torch's setting
-        import torch
-
-        return torch.get_num_threads()
+    if _threads is None:  # never configured (a library caller): torch's setting, else the physical cores
+        torch = _torch_loaded()
+        return torch.get_num_threads() if torch else physical_cores()
     return _threads

