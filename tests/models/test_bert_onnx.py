@@ -16,7 +16,6 @@ def _run(folder, mlm=False):
     from models.ort import onnxruntime
 
     ort = onnxruntime()
-
     graph = bert_onnx.build(folder, mlm=mlm)
     session = ort.InferenceSession(graph.SerializeToString(), providers=["CPUExecutionProvider"])
     tok = load(str(folder))
