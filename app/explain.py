@@ -79,7 +79,9 @@ def passage_tokens(text: str) -> list[tuple[int, int, int]]:
 
 
 def _word_at(text: str, start: int, end: int) -> tuple[int, int]:
-    """Widen a piece's span to the whole word it belongs to."""
+    """Widen a piece's span to the whole word it belongs to (punctuation stays itself: "7," is not a word)."""
+    if not any(ch.isalnum() for ch in text[start:end]):
+        return start, end
     while start > 0 and text[start - 1].isalnum():
         start -= 1
     while end < len(text) and text[end].isalnum():
@@ -87,38 +89,121 @@ def _word_at(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-def term_view(contribs, text: str, tokens: list[tuple[int, int, int]]) -> tuple[list[dict], list[dict]]:
-    """Readable terms (pieces merged into passage words) and their spans in ``text``."""
-    vocab = _vocab()
-    spans_of: dict[int, list[tuple[int, int]]] = {}
+def _words_of(text: str, tokens: list[tuple[int, int, int]]) -> list[tuple[int, int, list[int]]]:
+    """The passage's words as (start, end, [token ids]) in order: WordPiece pieces joined back together."""
+    words: list[tuple[int, int, list[int]]] = []
     for tid, s, e in tokens:
-        spans_of.setdefault(tid, []).append((s, e))
+        ws, we = _word_at(text, s, e)
+        if words and words[-1][0] == ws and words[-1][1] == we:
+            words[-1][2].append(tid)
+        else:
+            words.append((ws, we, [tid]))
+    return words
+
+
+def term_view(contribs, text: str, tokens: list[tuple[int, int, int]]) -> tuple[list[dict], list[dict], list[dict]]:
+    """Readable terms: whole passage words (pieces merged), their spans, and expansion terms.
+
+    Each shared vocabulary id is credited to the passage word it is part of ("qu", "##aran", "##tine" all
+    to "quarantine"). An id found in several different words ("qu" in "quarantine" and "quota") goes to
+    the word most of whose pieces matched, so a word the query named wins over one that merely shares a
+    piece. Ids the passage does not contain (a learned model's expansion terms) are not words of the
+    passage: they are returned apart, as ``expansion``. Contributions are only moved, never changed, so
+    terms + expansion still add up to the sparse score.
+    """
+    vocab = _vocab()
+    shared = {tid for tid, *_ in contribs}
+    words = _words_of(text, tokens)
+    occurrences: dict[int, list[int]] = {}  # token id -> indices into words
+    for i, (_, _, ids) in enumerate(words):
+        for tid in ids:
+            occurrences.setdefault(tid, []).append(i)
+
+    def matched_share(i: int) -> float:
+        ids = words[i][2]
+        return sum(t in shared for t in ids) / len(ids)
+
     merged: dict[str, dict] = {}
-    spans: list[dict] = []
+    expansion: list[dict] = []
+    spans: dict[tuple[int, int], dict] = {}
     for tid, c, qw, dw in contribs:
         piece = vocab[tid]
-        locs = spans_of.get(tid, [])
-        if piece.startswith("##") and locs:
-            ws, we = _word_at(text, *locs[0])
-            word = text[ws:we].lower()
-        else:
-            word = piece.lstrip("#")
+        where = occurrences.get(tid)
+        if not where:
+            expansion.append({"term": piece, "contribution": round(c, 6)})
+            continue
+        best = max(matched_share(i) for i in where)
+        chosen = [i for i in where if matched_share(i) == best]
+        word = text[words[chosen[0]][0]:words[chosen[0]][1]].lower()
         entry = merged.setdefault(word, {"term": word, "contribution": 0.0, "query_weight": 0.0, "doc_weight": 0.0,
                                          "pieces": []})
         entry["contribution"] += c
         entry["query_weight"] = max(entry["query_weight"], qw)
         entry["doc_weight"] = max(entry["doc_weight"], dw)
         entry["pieces"].append(piece)
-        for s, e in locs:
-            ws, we = _word_at(text, s, e)
-            spans.append({"start": ws, "end": we, "term": word, "kind": "term"})
-    terms = sorted(merged.values(), key=lambda t: (_is_weak(t["term"]), -t["contribution"]))
+        for i in chosen:
+            ws, we, _ = words[i]
+            if text[ws:we].lower() == word:
+                spans[(ws, we)] = {"start": ws, "end": we, "term": word, "kind": "term"}
+    terms = order_terms(merged.values())
     for t in terms:
-        t["contribution"] = round(t["contribution"], 6)
         t["query_weight"] = round(t["query_weight"], 4)
         t["doc_weight"] = round(t["doc_weight"], 4)
-    unique = {(s["start"], s["end"]): s for s in spans}
-    return terms, sorted(unique.values(), key=lambda s: s["start"])
+    # Expansion terms a reader can take as words: whole vocabulary words, not pieces or stop words.
+    expansion = [e for e in expansion if not e["term"].startswith("##") and not _is_weak(e["term"])]
+    return terms, sorted(spans.values(), key=lambda s: s["start"]), expansion
+
+
+def order_terms(terms) -> list[dict]:
+    """Content words by contribution, then stop words and punctuation (counted, never leading).
+
+    With only stop words in common, none is listed: a list led by "the" explains nothing.
+    """
+    terms = list(terms)
+    for t in terms:
+        t["contribution"] = round(t["contribution"], 6)
+    strong = sorted((t for t in terms if not _is_weak(t["term"])), key=lambda t: -t["contribution"])
+    weak = sorted((t for t in terms if _is_weak(t["term"])), key=lambda t: -t["contribution"])
+    return strong + weak if strong else []
+
+
+def bm25_terms(store, query_text: str, results) -> dict[str, list[dict]]:
+    """Each query word's exact BM25 contribution to each result, as whole passage words.
+
+    BM25 adds up over query tokens, so one full-text search per distinct query word, restricted to the
+    shown passages, gives every word's share (a word typed twice counts twice, as in the full query);
+    the shares add up to the BM25 score. The word shown is the passage's own form of it ("striking" for
+    the query word "strikes"), found with the same stemmer that marks snippets.
+    """
+    import re
+
+    from lancedb.query import MatchQuery
+
+    from app.search.snippets import match_spans, query_stems
+    from app.store import in_list
+
+    counts: dict[str, int] = {}
+    for w in re.findall(r"\w+", query_text.lower()):
+        counts[w] = counts.get(w, 0) + 1
+    ids = [r.passage_id for r in results]
+    by_passage: dict[str, dict[str, dict]] = {pid: {} for pid in ids}
+    if not ids or not counts or store.passages.count_rows() == 0:
+        return {pid: [] for pid in ids}
+    texts = {r.passage_id: r.passage_text or "" for r in results}
+    for word, n in counts.items():
+        rows = (store.passages.search(MatchQuery(word, "text"), query_type="fts").select(["passage_id"])
+                .where(in_list("passage_id", ids), prefilter=True).limit(len(ids)).to_list())
+        stems = query_stems(word) or {word}
+        for row in rows:
+            pid, score = row["passage_id"], float(row["_score"]) * n
+            text = texts.get(pid, "")
+            found = match_spans(text, stems)
+            shown = text[found[0][0]:found[0][1]].lower() if found else word
+            entry = by_passage[pid].setdefault(shown, {"term": shown, "contribution": 0.0, "query_word": word,
+                                                       "spans": []})
+            entry["contribution"] += score
+            entry["spans"] += [{"start": s, "end": e, "term": shown, "kind": "term"} for s, e in found]
+    return {pid: list(terms.values()) for pid, terms in by_passage.items()}
 
 
 def dense_alignment(text_encoder, query: str | tuple, passage: str) -> list[dict]:
@@ -169,6 +254,9 @@ def dense_query_text(terms) -> str:
 
 def explain_results(searcher, terms, results, *, dense_spans: bool = True) -> None:
     """Attach ``explanation`` to each result (in place)."""
+    if not searcher.retrievers:  # words only: no model runs, and torch need not even be imported
+        _explain(searcher, terms, results, dense_spans)
+        return
     from models.device import query_threads
 
     with query_threads():  # many small forward passes: latency-bound, see query_threads
@@ -185,14 +273,30 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
         if q is not None:
             vectors = retriever.passage_vectors(searcher.store, [r.passage_id for r in results])
     query_text = dense_query_text(terms)
+    lexical = {}
+    if matrix is None and any(r.scores.get("bm25") is not None for r in results):
+        # Words only (no vocabulary model): BM25's own term contributions are exact and cheap.
+        from app.search.query import text_of
+
+        lexical = bm25_terms(searcher.store, text_of(terms).replace("[MASK]", " "), results)
     text_encoder = getattr(getattr(retriever, "models", None), "text", None)
     query_tokens = None
     for i, r in enumerate(results):
         exp: dict = {"terms": [], "coverage": None, "sparse_score": None, "spans": [], "components": {}}
         exp["components"] = components(r)
+        if lexical.get(r.passage_id) and r.scores.get("bm25"):
+            found = lexical[r.passage_id]
+            exp["score_kind"] = "bm25"
+            exp["spans"] = sorted((s for t in found for s in t.pop("spans")), key=lambda s: s["start"])
+            exp["all_terms"] = [{"term": t["term"], "contribution": t["contribution"]} for t in found]
+            view = order_terms(found)
+            exp["terms"] = view[:TOP_TERMS]
+            total = float(r.scores["bm25"])
+            exp["coverage"] = round(sum(t["contribution"] for t in exp["terms"]) / total, 4) if total > 0 else None
         if matrix is not None and q is not None and r.passage_id in vectors:
             d = vectors[r.passage_id]
             contribs = contributions(q, d)
+            exp["score_kind"] = "sparse"
             total = float(sum(c for _, c, _, _ in contribs))
             exp["sparse_score"] = round(total, 6)
             exp["all_terms"] = [{"id": t, "term": _vocab()[t], "contribution": c} for t, c, _, _ in contribs]
@@ -207,8 +311,9 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
                 view = [{"term": _vocab()[t], "contribution": round(c, 6), "query_weight": round(a, 4),
                          "doc_weight": round(b, 4)} for t, c, a, b in contribs]
             else:
-                view, spans = term_view(contribs, r.passage_text, passage_tokens(r.passage_text))
+                view, spans, expansion = term_view(contribs, r.passage_text, passage_tokens(r.passage_text))
                 exp["spans"] = spans
+                exp["expansion"] = expansion[:TOP_TERMS]
             exp["terms"] = view[:TOP_TERMS]
             shown = sum(t["contribution"] for t in exp["terms"])
             exp["coverage"] = round(shown / total, 4) if total > 0 else None

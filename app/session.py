@@ -27,7 +27,11 @@ def make_searcher(store: Store, settings: Settings | None = None):
     from app.search.engine import Searcher
 
     settings = settings or Settings.load()
+    from app.explain import explain_results
+
     searcher = Searcher(store)
+    # Words only still explains: BM25's term contributions (app.explain.bm25_terms).
+    searcher.explainer = explain_results
     try:
         from app.embed import build_retrievers
     except ImportError:
@@ -39,12 +43,6 @@ def make_searcher(store: Store, settings: Settings | None = None):
 
     searcher.weights = weights_for(store)
     searcher.fusion = FUSION_METHOD
-    try:
-        from app.explain import explain_results
-    except ImportError:
-        pass
-    else:
-        searcher.explainer = explain_results
     try:
         from app.news.masking import query_masker
     except ImportError:

@@ -46,8 +46,8 @@ class TermBars(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
     def set_terms(self, terms: list[dict]) -> None:
-        """Show the top terms (by contribution)."""
-        self.terms = sorted(terms, key=lambda t: -float(t.get("contribution", 0)))[:MAX_TERMS]
+        """Show the top terms in the explanation's order (content words first: app.explain.order_terms)."""
+        self.terms = list(terms)[:MAX_TERMS]
         self.hovered = -1
         self.updateGeometry()
         self.update()
@@ -206,8 +206,16 @@ class ExplainPanel(QWidget):
         self.bars.setVisible(bool(terms))
         coverage = exp.get("coverage")
         self.coverage.setVisible(isinstance(coverage, (int, float)))
-        if isinstance(coverage, (int, float)):
-            self.coverage.setText(f"These terms make up {coverage:.0%} of the vocabulary score. Hover one to see it in the text.")
+        if isinstance(coverage, (int, float)) and not terms:
+            related = ", ".join(t["term"] for t in exp.get("expansion") or [])
+            self.coverage.setText("No word of the passage carries this match" +
+                                  (f"; related words the model added: {related}." if related else "."))
+        elif isinstance(coverage, (int, float)):
+            score = "word-match (BM25)" if exp.get("score_kind") == "bm25" else "vocabulary"
+            related = ", ".join(t["term"] for t in exp.get("expansion") or [])
+            also = f" Related words the model added (not in the text): {related}." if related else ""
+            self.coverage.setText(f"These words make up {coverage:.0%} of the {score} score. Hover one to see it "
+                                  f"in the text.{also}")
         pairs = dense_text(explanation, passage)
         self.dense.setVisible(bool(pairs))
         self.dense.setText(f"Close in meaning (query → passage): {pairs}" if pairs else "")

@@ -48,7 +48,13 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
         from app.session import make_searcher
 
         store = open_store_retrying()
-        return make_searcher(store, settings) if use_models else Searcher(store)
+        if use_models:
+            return make_searcher(store, settings)
+        from app.explain import explain_results
+
+        words_only = Searcher(store)
+        words_only.explainer = explain_results  # BM25 term contributions: exact and cheap
+        return words_only
 
     while True:
         message = inbox.get()

@@ -30,8 +30,10 @@ def test_explain_panel_bars_hover_and_placeholder(qtbot):
              {"start": 12, "end": 18, "term": "strike", "kind": "term"},
              {"start": 30, "end": 37, "term": "harbour", "kind": "term"}]
     explanation = {
-        "terms": [{"term": "strike", "contribution": 1.5, "query_weight": 1.0, "doc_weight": 1.5},
-                  {"term": "harbour", "contribution": 2.5, "query_weight": 1.0, "doc_weight": 2.5}],
+        # In app.explain's order: content words by contribution, then a stop word (bigger, still last).
+        "terms": [{"term": "harbour", "contribution": 2.5, "query_weight": 1.0, "doc_weight": 2.5},
+                  {"term": "strike", "contribution": 1.5, "query_weight": 1.0, "doc_weight": 1.5},
+                  {"term": "the", "contribution": 3.0, "query_weight": 1.0, "doc_weight": 3.0}],
         "coverage": 0.8, "spans": spans,
         "components": {"bm25": {"score": 3.2, "rank": 1}, "fused": {"score": 0.03}},
     }
@@ -40,7 +42,7 @@ def test_explain_panel_bars_hover_and_placeholder(qtbot):
     panel.resize(400, 300)
     panel.show()
     panel.set_explanation(explanation)
-    assert [t["term"] for t in panel.bars.terms] == ["harbour", "strike"]  # largest first
+    assert [t["term"] for t in panel.bars.terms] == ["harbour", "strike", "the"]  # the stop word never leads
     assert "80%" in panel.coverage.text()
     assert "bm25 3.2 (#1)" in panel.components.text()
     assert not panel.placeholder.isVisible()

@@ -42,8 +42,11 @@ def test_dropped_folder_is_indexed_and_findable(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: window.detail.result is not None, timeout=TIMEOUT_MS)
     assert window.detail.path.text() == str(folder / "strike.txt")
     assert "strike</span>" in window.detail.passage_html()
-    # No explanation from a words-only searcher: the neutral placeholder shows.
-    assert window.detail.explain.placeholder.isVisibleTo(window.detail)
+    # Words only still explains: BM25's term contributions, as the passage's own words.
+    explain = window.detail.explain
+    assert not explain.placeholder.isVisibleTo(window.detail)
+    assert {t["term"] for t in explain.bars.terms} == {"strike", "harbour"}
+    assert "BM25" in explain.coverage.text()
 
 
 def test_keyboard_moves_selection_and_sort(qtbot, window, tmp_path):
