@@ -18,7 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from app.ingest.model import Extracted, Skip
-from app.ingest.readers.common import check_size, decode_text
+from app.ingest.readers.common import check_size, read_text_file
 
 MAPPING_FILE = "lexiscope-columns.json"
 EXTENSIONS = (".json", ".jsonl", ".parquet", ".csv")
@@ -53,19 +53,38 @@ def parse_date(value) -> str | None:
     return None
 
 
-def _rows(path: Path, max_bytes: int) -> list[dict]:
-    """All rows of a .json (list of objects), .jsonl, .csv or .parquet file as dicts."""
+def _rows(path: Path, max_bytes: int, bad: list[str] | None = None) -> list[dict]:
+    """All rows of a .json (list of objects), .jsonl, .csv or .parquet file as dicts.
+
+    JSONL and CSV are read record by record: a line that does not parse (or a CSV row with the wrong
+    number of fields) is left out and described in ``bad`` with its line number, and the other
+    records are kept (one bad line used to drop a whole file of good ones).
+    """
     check_size(path, max_bytes)
     ext = path.suffix.lower()
     if ext == ".parquet":
         import pyarrow.parquet as pq
 
         return pq.read_table(path).to_pylist()
-    text, _ = decode_text(path.read_bytes())
+    text, _ = read_text_file(path, max_bytes)
+    bad = [] if bad is None else bad
     if ext == ".csv":
-        return list(csv.DictReader(io.StringIO(text)))
+        return _csv_rows(text, bad)
     if ext == ".jsonl":
-        return [json.loads(line) for line in text.splitlines() if line.strip()]
+        rows = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except ValueError as exc:
+                bad.append(f"line {number}: not JSON ({exc.args[0] if exc.args else exc})")
+                continue
+            if not isinstance(row, dict):
+                bad.append(f"line {number}: not a JSON object")
+                continue
+            rows.append(row)
+        return rows
     data = json.loads(text)
     if isinstance(data, dict):
         # {"articles": [...]} style wrappers: take the one list of objects.
@@ -76,6 +95,32 @@ def _rows(path: Path, max_bytes: int) -> list[dict]:
     if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
         raise Skip("JSON file is not a list of article records")
     return data
+
+
+def _csv_rows(text: str, bad: list[str]) -> list[dict]:
+    """CSV rows as dicts; a row whose field count differs from the header is described in ``bad``."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        return []
+    rows = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            fields = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # e.g. a field past the size limit: the rest cannot be trusted
+            bad.append(f"line {start}: {exc}; the rest of the file was not read")
+            break
+        if not fields:
+            continue
+        if len(fields) != len(header):
+            bad.append(f"line {start}: {len(fields)} fields where the header has {len(header)}")
+            continue
+        rows.append(dict(zip(header, fields)))
+    return rows
 
 
 def load_mapping(folder: Path) -> dict | None:
@@ -114,9 +159,19 @@ def read_records(path: Path, *, max_bytes: int) -> Extracted:
         raise Skip("column mapping for the files in this folder")
     if path.parent.name == "titles" and path.suffix.lower() == ".json":
         raise Skip("newspaper title record (read for the paper name and place of its pages)")
-    rows = _rows(path, max_bytes)
+    bad: list[str] = []
+    rows = _rows(path, max_bytes, bad)
     if not rows:
-        raise Skip("no records")
+        raise Skip("no records" + (f" ({len(bad)} bad: {bad[0]})" if bad else ""))
+    collection = _read_rows(path, rows)
+    if bad:
+        # Kept on the file's row (meta) so `lexiscope status --json` and the window can say what was left out.
+        collection.meta.update(bad_records=len(bad), bad_lines=bad[:20])
+    return collection
+
+
+def _read_rows(path: Path, rows: list[dict]) -> Extracted:
+    """The collection of records for the parsed rows of ``path``."""
     columns = list(rows[0].keys())
     if all(c in columns for c in AMERICAN_STORIES):
         return Extracted(kind="collection", title=path.stem, meta={"format": "american-stories"},

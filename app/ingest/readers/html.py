@@ -8,7 +8,7 @@ from pathlib import Path
 from selectolax.lexbor import LexborHTMLParser
 
 from app.ingest.model import Extracted
-from app.ingest.readers.common import check_size, decode_text, first_line, require_text, shorten
+from app.ingest.readers.common import first_line, read_text_file, require_text, shorten
 
 EXTENSIONS = (".html", ".htm", ".xhtml")
 
@@ -20,14 +20,28 @@ _BLOCKS = frozenset(
     summary table tbody td tfoot th thead tr ul""".split()
 )
 _PARAGRAPHS = frozenset("p div section article blockquote h1 h2 h3 h4 h5 h6 table ul ol dl pre".split())
+# Deeper than any real page (browsers stop laying out at a few hundred levels).
+MAX_DEPTH = 512
+_TAG = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9-]*)[^>]*?(/?)>")
+# Elements that never nest (void) or that the parser closes by itself: not counted as depth.
+_FLAT = frozenset("""area base br col embed hr img input link meta source track wbr p li dt dd tr td th
+    option""".split())
+_SCRIPT = re.compile(r"<(script|style|template|noscript)\b.*?</\1\s*>", re.S | re.I)
 _SPACES = re.compile(r"[ \t\r\f\v\n]+")
 _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 
 
 def read_html(path: Path, *, max_bytes: int) -> Extracted:
     """Read an HTML page: title from <title>, text without scripts, styles or templates."""
-    check_size(path, max_bytes)
-    markup, encoding = decode_text(path.read_bytes())
+    markup, encoding = read_text_file(path, max_bytes)
+    depth = nesting_depth(markup)
+    if depth > MAX_DEPTH:
+        # Parsing deeply nested markup costs time quadratic in the depth (2.2 MB of nested <div>s took
+        # 275 s); no real page nests this deep, so read its words without the structure instead.
+        text = require_text(_plain(markup))
+        return Extracted(kind="text", title=first_line(text) or path.stem, text=text,
+                         meta={"encoding": encoding, "note": f"nested {depth} levels deep (limit {MAX_DEPTH}): "
+                               "read as plain text, tags removed"})
     tree = LexborHTMLParser(markup)
     title_node = tree.css_first("title")
     title = shorten(title_node.text()) if title_node is not None else ""
@@ -75,3 +89,25 @@ def html_text(root) -> str:
             stack.extend((child, False) for child in reversed(list(node.iter(include_text=True))))
     lines = (line.strip() for line in "".join(parts).split("\n"))
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
+
+
+def nesting_depth(markup: str) -> int:
+    """The deepest element nesting in ``markup``, counted from its tags in one linear scan."""
+    depth = deepest = 0
+    for closing, tag, self_closing in _TAG.findall(markup):
+        if tag.lower() in _FLAT or self_closing:
+            continue
+        if closing:
+            depth = max(0, depth - 1)
+        else:
+            depth += 1
+            deepest = max(deepest, depth)
+    return deepest
+
+
+def _plain(markup: str) -> str:
+    """The words of markup without its tags, scripts and styles (for pages too deep to parse)."""
+    import html as _html
+
+    text = _TAG.sub(" ", _SCRIPT.sub(" ", markup))
+    return _BLANK_LINES.sub("\n\n", "\n".join(" ".join(line.split()) for line in _html.unescape(text).split("\n"))).strip()

@@ -5,15 +5,19 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import warnings
 from datetime import datetime
 from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps
 
-from app.ingest.model import Extracted
+from app.ingest.model import Extracted, Skip
 from app.ingest.readers.common import check_size
 
 EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+
+# Larger than any camera's photos (a 100 MP medium-format frame fits); decoding more costs gigabytes.
+MAX_PIXELS = 120_000_000
 
 _EXIF_DATE_TAGS = (ExifTags.Base.DateTimeOriginal, ExifTags.Base.DateTimeDigitized)
 
@@ -21,7 +25,20 @@ _EXIF_DATE_TAGS = (ExifTags.Base.DateTimeOriginal, ExifTags.Base.DateTimeDigitiz
 def read_image(path: Path, *, max_bytes: int) -> Extracted:
     """Fully decode an image (so a truncated file fails here) and return its size, camera and date."""
     check_size(path, max_bytes)
-    with Image.open(path) as img:
+    try:
+        with warnings.catch_warnings():
+            # PIL warns above 89 MP and refuses above 179 MP when opening; our own limit below decides.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
+    except Image.DecompressionBombError as exc:
+        raise Skip(f"image too large to decode ({exc})") from None
+    with img:
+        # The header gives the size before any pixel is decoded: a 445 KB PNG can hold 12000×12000
+        # pixels (1.3 GB decoded). Check before load().
+        pixels = img.width * img.height
+        if pixels > MAX_PIXELS:
+            raise Skip(f"image of {img.width}×{img.height} pixels ({pixels / 1e6:.0f} megapixels, limit "
+                       f"{MAX_PIXELS / 1e6:.0f}): not decoded")
         # load() decodes every byte: a truncated JPEG raises OSError now, not later in the encoder.
         img.load()
         exif = img.getexif()

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from app.ingest.model import Extracted
-from app.ingest.readers.common import check_size, decode_text, first_line, require_text, shorten
+from app.ingest.readers.common import first_line, read_text_file, require_text, shorten
 
 EXTENSIONS = (".txt", ".md", ".markdown", ".rst")
 
@@ -18,8 +18,7 @@ _EMPHASIS = re.compile(r"\*+|`+|(?<!\w)_+|_+(?!\w)")
 
 def read_text(path: Path, *, max_bytes: int) -> Extracted:
     """Read a plain-text file, detecting its encoding; ``Skip`` for binary or empty content."""
-    check_size(path, max_bytes)
-    text, encoding = decode_text(path.read_bytes())
+    text, encoding = read_text_file(path, max_bytes)
     require_text(text)
     return Extracted(
         kind="text",

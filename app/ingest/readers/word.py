@@ -8,8 +8,8 @@ import docx
 from docx.table import Table
 from docx.text.paragraph import Paragraph
 
-from app.ingest.model import Extracted
-from app.ingest.readers.common import check_size, first_line, require_text, shorten
+from app.ingest.model import Extracted, Skip
+from app.ingest.readers.common import MB, check_size, first_line, require_text, shorten
 
 EXTENSIONS = (".docx",)
 
@@ -17,6 +17,7 @@ EXTENSIONS = (".docx",)
 def read_docx(path: Path, *, max_bytes: int) -> Extracted:
     """Read a .docx: body paragraphs and table cells in document order; title and date from properties."""
     check_size(path, max_bytes)
+    _check_expansion(path, max_bytes)
     document = docx.Document(str(path))
     lines: list[str] = []
     _collect(document, lines)
@@ -30,6 +31,28 @@ def read_docx(path: Path, *, max_bytes: int) -> Extracted:
         date=created.date().isoformat() if created is not None else None,
         meta={"author": props.author} if props.author else {},
     )
+
+
+# A .docx is a zip: a 612 KB file can claim gigabytes of XML (a zip bomb, 1.4 GB of memory in the audit).
+# The sizes the zip directory declares are what zipfile will let each member expand to, so checking
+# them before parsing is enough.
+MAX_EXPANSION = 100
+
+
+def _check_expansion(path: Path, max_bytes: int) -> None:
+    """Raise ``Skip`` when the zip's members would expand past the size limit (or 100× the file)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as zf:
+            total = sum(info.file_size for info in zf.infolist())
+    except zipfile.BadZipFile as exc:
+        raise ValueError(f"not a valid .docx (zip) file: {exc}") from exc
+    size = path.stat().st_size
+    limit = min(max_bytes, max(MAX_EXPANSION * size, 20 * MB))
+    if total > limit:
+        raise Skip(f"expands to {total / MB:.0f} MB when unzipped (limit {limit / MB:.0f} MB): a zip bomb or "
+                   "an unusually large document")
 
 
 def _collect(container, lines: list[str]) -> None:
