@@ -22,8 +22,12 @@ def make_embedder(settings: Settings, store_root: Path | None = None):
     return build_embedder(settings, store_root or data_root())
 
 
-def make_searcher(store: Store, settings: Settings | None = None):
-    """A searcher over ``store`` with whatever retrieval components the index supports."""
+def make_searcher(store: Store, settings: Settings | None = None, *, models: bool = True):
+    """A searcher over ``store`` with whatever retrieval components the index supports.
+
+    ``models=False``: words only (BM25), for a lexical search that must start fast: no model is loaded
+    and neither ONNX Runtime nor the tokenizers are imported.
+    """
     from app.search.engine import Searcher
 
     settings = settings or Settings.load()
@@ -32,6 +36,8 @@ def make_searcher(store: Store, settings: Settings | None = None):
     searcher = Searcher(store)
     # Words only still explains: BM25's term contributions (app.explain.bm25_terms).
     searcher.explainer = explain_results
+    if not models:
+        return searcher
     try:
         from app.embed import build_retrievers
     except ImportError:

@@ -129,7 +129,9 @@ class Store:
     """Open (or create) the index under ``root``; the single writer holds ``lock``."""
 
     def __init__(self, root: Path, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = ""):
-        import lancedb
+        from app.lazy_import import import_lancedb
+
+        lancedb = import_lancedb()
 
         os.environ.setdefault("LANCEDB_LOG", "error")
         self.root = Path(root)

@@ -63,7 +63,9 @@ def do_search(args):
     filters = Filters(kinds=tuple(args.kind or ()), folder=folder, after=args.after, before=args.before,
                       extra={k: v for k, v in facets.items() if v})
     store = open_store()
-    searcher = make_searcher(store, Settings.load())
+    # A words-only search loads no model (a cold `--mode lexical` starts in well under a second).
+    lexical_only = args.mode == "lexical" and not args.explain and not args.mask_entities
+    searcher = make_searcher(store, Settings.load(), models=not lexical_only)
     return searcher.search(args.query, k=args.k, filters=filters, mode=args.mode,
                            mask_entities=args.mask_entities, explain=args.explain)
 

@@ -81,7 +81,7 @@ class Searcher:
         mode = options.get("mode", "auto")
         notes: list[str] = []
         terms = parse(query, options.get("image"))
-        if not self._images_encodable():
+        if any(t.image is not None for t in terms) and not self._images_encodable():
             terms, note = images_as_names(terms)
             if note:
                 notes.append(note)
