@@ -26,6 +26,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo", action="store_true", help="open the window on the bundled sample collection")
     parser.add_argument("--screenshot", metavar="PATH", help="render the window to a PNG and exit")
     parser.add_argument("--query", metavar="Q", help="with --screenshot: run this query first")
+    parser.add_argument("--index", metavar="URI", dest="window_index",
+                        help="open the window on this index (a folder or a LanceDB URI), read-only")
     parser.set_defaults(folders=[])
     parser.epilog = ("lexiscope FOLDER... opens the window and indexes those folders (what the menu entry and a "
                      "drop on the launcher do).")
@@ -38,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
                 raise
             continue  # command not built yet
         module.register(sub)
+    for name, command in sub.choices.items():
+        if name not in ("models", "eval"):  # those work on the model cache and their own stores
+            command.add_argument("--index", metavar="URI", dest="index_location",
+                                 help="the index to use: a folder or a LanceDB URI such as s3://bucket/archive "
+                                      "(default: the data folder; searching opens it read-only)")
     return parser
 
 
@@ -56,6 +63,12 @@ def main(argv: list[str] | None = None) -> int:
     options, folders = split_folders(parser, argv)
     args = parser.parse_args(options)
     args.folders = folders
+    location = getattr(args, "index_location", None) or args.window_index
+    if location:
+        from app.location import ENV
+
+        # Through the environment, so the window's and the indexer's child processes open it too.
+        os.environ[ENV] = location
     if args.command is None:
         return gui_main(args)
     try:
@@ -108,7 +121,7 @@ def explain_failure(exc: Exception, command: str | None) -> str | None:
 
 
 # Options of the top-level parser that take a value: the word after them is not a folder.
-_VALUE_OPTIONS = ("--screenshot", "--query")
+_VALUE_OPTIONS = ("--screenshot", "--query", "--index")
 
 
 def split_folders(parser: argparse.ArgumentParser, argv: list[str]) -> tuple[list[str], list[str]]:

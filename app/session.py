@@ -9,7 +9,16 @@ from app.store import Store
 
 
 def open_store(root: Path | None = None) -> Store:
-    """The store under the data root (``LEXISCOPE_HOME`` overrides it)."""
+    """The store under the data root (``LEXISCOPE_HOME`` overrides it), or the ``--index`` location.
+
+    An index chosen with ``--index``/``LEXISCOPE_INDEX`` is someone else's (a cluster's, a shared drive's):
+    it opens read-only, so searching it never creates or changes anything there.
+    """
+    from app.location import configured
+
+    location = configured() if root is None else None
+    if location is not None:
+        return Store(location, read_only=True)
     return Store(root or data_root())
 
 

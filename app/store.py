@@ -128,22 +128,42 @@ def in_list(column: str, values) -> str:
 class Store:
     """Open (or create) the index under ``root``; the single writer holds ``lock``."""
 
-    def __init__(self, root: Path, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = ""):
+    def __init__(self, root: Path | str, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = "", *,
+                 read_only: bool = False):
+        """``root`` is a data folder or an index location URI (``s3://…``, see app.location).
+
+        ``read_only`` opens an existing index without creating anything (a shared index on a server or an
+        object store): no folders, no tables, and every write is refused by LanceDB's permissions or ours.
+        """
         from app.lazy_import import import_lancedb
 
         lancedb = import_lancedb()
 
+        from app.location import IndexLocation, ReadOnlyIndex
+
         os.environ.setdefault("LANCEDB_LOG", "error")
-        self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.location = IndexLocation.parse(root)
+        self.read_only = read_only
+        # A URI index keeps no lock file or thumbnails of its own: those need a folder (root is then a
+        # private scratch folder, never written through).
+        self.root = self.location.folder or self.location.scratch()
         self.thumbs = self.root / "thumbs"
-        self.thumbs.mkdir(exist_ok=True)
-        self.db = lancedb.connect(self.root / "index")
+        if not read_only:
+            self.root.mkdir(parents=True, exist_ok=True)
+            self.thumbs.mkdir(exist_ok=True)
+        if read_only and self.location.folder and not (self.location.folder / "index").is_dir():
+            # Checked before connecting: lancedb.connect would create the folder.
+            raise ReadOnlyIndex(f"no Lexiscope index at {self.location} (opened read-only: nothing was created)")
+        self.db = lancedb.connect(self.location.db_uri)
         self._index_dir = self.root / "index"
-        if (self._index_dir / _SWAP_MARKER).exists() or (self._index_dir / "passages_next.lance").exists():
+        # An interrupted table swap (a folder rename) is finished by the next writer; a reader leaves it.
+        if not read_only and self.location.folder and (
+                (self._index_dir / _SWAP_MARKER).exists() or (self._index_dir / "passages_next.lance").exists()):
             with self.lock():
                 self._recover_swap()
         existing = set(self.db.list_tables().tables)
+        if read_only and not {"documents", "passages"} <= existing:
+            raise ReadOnlyIndex(f"no Lexiscope index at {self.location} (opened read-only: nothing was created)")
         self.documents = (
             self.db.open_table("documents")
             if "documents" in existing
@@ -157,6 +177,9 @@ class Store:
             self.passages = self.db.open_table("passages")
             self._check_version(self.passages.schema)
             if _version(self.passages.schema) < SCHEMA_VERSION:
+                if read_only:
+                    raise ReadOnlyIndex(f"the index at {self.location} has an older layout; open it once with write "
+                                        "access (lexiscope status, without --index) to upgrade it")
                 with self.lock():
                     self._migrate()
         else:

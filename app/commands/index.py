@@ -15,6 +15,10 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.add_argument("--lexical-only", action="store_true",
                    help="pass 1 only: words, dates and facets, no models (fastest); a later run adds meaning")
+    p.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'local' starts one here, or a Ray address "
+                   "such as 'auto' or 'ray://head:10001' (needs: pip install \"lexiscope[cluster]\")")
+    p.add_argument("--workers", type=int, default=1, metavar="N",
+                   help="with --ray: actors per model stage (each loads the models once; one GPU each if any)")
     p.set_defaults(func=run)
 
 
@@ -25,8 +29,11 @@ def run(args) -> int:
     from app.errors import UserError
 
     settings = Settings.load()
+    location = getattr(args, "index_location", None)
     # Nothing changed? Decided from the catalog and a scan, before LanceDB or any model is imported.
-    quick = catalog.quick_noop(args.paths, settings, data_root(), use_models=not args.lexical_only)
+    # (The catalog describes the data root's own index; a run elsewhere or on a cluster checks the index.)
+    quick = None if (location or args.ray) else catalog.quick_noop(args.paths, settings, data_root(),
+                                                                   use_models=not args.lexical_only)
     if quick is not None:
         if args.json:
             print(json.dumps({"seen": quick["seen"], "unchanged": quick["unchanged"], "indexed": 0, "skipped": 0,
@@ -57,8 +64,12 @@ def run(args) -> int:
         bar.refresh()
 
     try:
-        report = index_paths(args.paths, settings, on_progress=on_progress, use_models=not args.lexical_only,
-                             on_note=lambda note: print(f"note: {note}", file=sys.stderr))
+        if args.ray:
+            report = _run_on_ray(args, settings, location, on_progress)
+        else:
+            report = index_paths(args.paths, settings, root=_local_folder(location), on_progress=on_progress,
+                                 use_models=not args.lexical_only,
+                                 on_note=lambda note: print(f"note: {note}", file=sys.stderr))
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from exc
     finally:
@@ -79,3 +90,34 @@ def run(args) -> int:
     if report.skipped or report.failed:
         print("Run `lexiscope status` to see every skipped or failed file and why.")
     return 0
+
+
+def _local_folder(location: str | None):
+    """The folder the local indexer writes to (an object-store index is written by a cluster run)."""
+    from app.errors import UserError
+    from app.location import IndexLocation
+
+    if not location:
+        return None
+    parsed = IndexLocation.parse(location)
+    if parsed.is_remote:
+        raise UserError(f"{location}: an index on an object store is written with --ray (the local indexer "
+                        "needs a folder)")
+    return parsed.folder
+
+
+def _run_on_ray(args, settings, location, on_progress):
+    """The same run on a Ray cluster (app.cluster; Ray is imported only here)."""
+    from pathlib import Path
+
+    from app.cluster.runner import RayOptions, run_ray_index
+    from app.errors import UserError
+
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        raise UserError(f"no such file or folder: {', '.join(missing)}")
+    if args.workers < 1:
+        raise UserError("--workers must be at least 1")
+    options = RayOptions(address=args.ray, workers=args.workers)
+    return run_ray_index(args.paths, settings, location, options, use_models=not args.lexical_only,
+                         on_progress=on_progress)

@@ -32,6 +32,7 @@ def gather() -> dict:
     roots = sorted({r["root"] for r in store.document_rows(["root"])})
     return {
         "data_root": str(data_root()),
+        "index": str(store.location),
         "documents": counts["documents"],
         "passages": counts["passages"],
         "by_state": counts["by_state"],
@@ -65,7 +66,7 @@ def run(args) -> int:
     if args.json:
         print(json.dumps(info, ensure_ascii=False, indent=2))
         return 0
-    print(f"Index: {info['data_root']}")
+    print(f"Index: {info['index']}")
     print(f"Folders: {', '.join(info['folders']) or '(none yet: lexiscope index PATH)'}")
     kinds = ", ".join(f"{n} {k}" for k, n in sorted(info["by_kind"].items())) or "nothing"
     print(f"Indexed: {kinds} ({info['passages']} passages)")
