@@ -9,7 +9,41 @@
 
 from __future__ import annotations
 
+import os
 import time
+
+# optimize() compacts small fragments into large ones and folds new rows into the FTS and vector
+# indexes. Compaction rewrites every fragment under LanceDB's 1M-row target, so after a small change it
+# can rewrite most of a large table (34 s for a one-file change at 100k passages, bench/scale.py). Until
+# this many rows (or this share of the table) are outside the indexes, they are searched by LanceDB's
+# flat scan beside the indexes instead, and the sparse postings are updated regardless.
+OPTIMIZE_MIN_ROWS = 20_000
+OPTIMIZE_FRACTION = 0.05
+# ...or once this many small fragments (one per write batch) have piled up.
+OPTIMIZE_MAX_FRAGMENTS = 64
+
+
+def optimize_min_rows(store) -> int:
+    """Unindexed rows that trigger optimize(): ``store.optimize_min_rows``, ``LEXISCOPE_OPTIMIZE_MIN_ROWS``, or default."""
+    value = getattr(store, "optimize_min_rows", None)
+    if value is None:
+        value = int(os.environ.get("LEXISCOPE_OPTIMIZE_MIN_ROWS", OPTIMIZE_MIN_ROWS))
+    return int(value)
+
+
+def should_optimize(store, table) -> bool:
+    """True when ``table`` has enough rows outside its indexes, or enough small fragments, to compact now."""
+    rows = table.count_rows()
+    if rows == 0:
+        return False
+    unindexed = 0
+    for ix in table.list_indices():
+        stats = table.index_stats(ix.name)
+        if stats is not None:
+            unindexed = max(unindexed, stats.num_unindexed_rows)
+    small = table.stats()["fragment_stats"]["num_small_fragments"]
+    return unindexed >= min(optimize_min_rows(store), max(1, OPTIMIZE_FRACTION * rows)) \
+        or small > OPTIMIZE_MAX_FRAGMENTS
 
 
 def has_fts(table) -> bool:
@@ -40,8 +74,10 @@ def refresh_all(store) -> dict[str, float]:
     vector_index.refresh(store)
     lap("vectors")
     # Compaction, and new rows added to the existing FTS and vector indexes (delta segments).
-    store.passages.optimize()
-    store.documents.optimize()
+    if should_optimize(store, store.passages):
+        store.passages.optimize()
+    if store.documents.stats()["fragment_stats"]["num_small_fragments"] > OPTIMIZE_MAX_FRAGMENTS:
+        store.documents.optimize()
     lap("optimize")
     if store.vocab_model():
         postings.refresh(store)
