@@ -126,6 +126,8 @@ def run_index(
             if len(found) % SCAN_PROGRESS_EVERY == 0:
                 yield Progress("scanning", done=len(found))
         yield Progress("scanning", done=len(found))
+    # A run killed before its finish() left the indexes behind the tables: this run finishes them.
+    unfinished = store.unfinished()
     report.orphans_swept = store.sweep_orphans()
     known = {
         r["path"]: r
@@ -166,6 +168,8 @@ def run_index(
         batches.put(None)
 
     key = store.enrich_key() if embedder is not None else ""
+    if total:
+        store.mark_unfinished()
     thread = threading.Thread(target=reader, name="lexiscope-reader", daemon=True)
     thread.start()
     docs: list[dict] = []
@@ -221,7 +225,7 @@ def run_index(
         report.removed = len(vanished)
     yield Progress("finishing", done=progress.done, total=total, indexed=report.indexed,
                    skipped=report.skipped, failed=report.failed)
-    if total or report.removed or report.orphans_swept:
+    if total or report.removed or report.orphans_swept or unfinished:
         store.finish()
     report.seconds = time.monotonic() - t0
     yield Progress("done", done=progress.done, total=total, indexed=report.indexed,

@@ -417,7 +417,17 @@ class Store:
         from app.search.indexes import refresh_all
 
         fault("finish")
-        return refresh_all(self)
+        times = refresh_all(self)
+        (self._index_dir / _UNFINISHED).unlink(missing_ok=True)
+        return times
+
+    def mark_unfinished(self) -> None:
+        """Note that tables are being written and the indexes not yet refreshed (cleared by finish)."""
+        (self._index_dir / _UNFINISHED).touch()
+
+    def unfinished(self) -> bool:
+        """True when a writer wrote without reaching finish() (killed): the next run refreshes the indexes."""
+        return (self._index_dir / _UNFINISHED).exists()
 
     @contextmanager
     def lock(self):
@@ -435,6 +445,7 @@ class Store:
 
 
 _SWAP_MARKER = "passages_next.ready"
+_UNFINISHED = "unfinished"
 # Rows per chunk when copying a passages table (bounded memory on a big index).
 _COPY_ROWS = 20_000
 

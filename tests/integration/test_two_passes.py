@@ -1,0 +1,129 @@
+"""Two passes through the real model path (a tiny BERT built here): words first, meaning after, resumable.
+
+- pass 1 (``--lexical-only``) makes files searchable by words, results say ``ready: words``;
+- a later run with a model reads no file again and adds vectors to every passage (``ready: meaning``);
+- pass 2 killed at any of its write boundaries (app.faults.PASS2: the table swap and the batch writes)
+  resumes on the next run with nothing embedded twice, and the index stays searchable by words in between.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app import catalog
+from app.commands.status import passes
+from app.config import Settings
+from app.embed import build_embedder, forget_loaded_models
+from app.faults import PASS2
+from app.index_run import index_paths
+from app.search.engine import Searcher
+from app.session import make_searcher
+from app.store import Store
+from tests.fixtures.tiny_models import make_tiny_bert
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory) -> Path:
+    return make_tiny_bert(tmp_path_factory.mktemp("built") / "tiny-text")
+
+
+def with_model(home: Path, tiny_bert: Path) -> Settings:
+    """Settings with the tiny text model imported into ``home``'s cache (no vocabulary or image model)."""
+    from models.resolve import import_folder
+
+    import_folder("text", tiny_bert, home / "models", id="tiny-text")
+    settings = Settings(text_model="tiny-text", passage_chars=200)
+    settings.save(home)
+    forget_loaded_models()
+    return settings
+
+
+def token(i: int) -> str:
+    return "qx" + "".join("abcdefghij"[int(c)] for c in f"{i:04d}")
+
+
+def make_tree(folder: Path, n_files: int, sentences: int = 8) -> Path:
+    """Files of several ~200-character passages, every sentence with its own word (no two passages alike)."""
+    folder.mkdir()
+    for f in range(n_files):
+        text = " ".join(f"The ship {token(f * 100 + s)} sailed from the harbour at dawn." for s in range(sentences))
+        (folder / f"log{f:02d}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_words_first_then_meaning_without_reading_files_again(home, tmp_path, tiny_bert):
+    folder = make_tree(tmp_path / "tree", 3)
+    first = index_paths([folder], Settings(passage_chars=200), use_models=False)
+    store = Store(home)
+    total = store.passages.count_rows()
+    assert first.indexed == 3 and first.enriched == 0 and first.meaning_pending == total > 3
+    assert passes(store)["meaning"] == 0
+    hit = Searcher(store).search(token(101), k=3).results
+    assert [r.to_json()["ready"] for r in hit] == ["words"]
+
+    settings = with_model(home, tiny_bert)
+    second = index_paths([folder], settings)
+    store = Store(home)
+    assert second.indexed == 0 and second.unchanged == 3  # no file was read again
+    assert second.enriched == total and second.meaning_pending == 0
+    rows = store.passage_rows("true", ["vec_text", "enriched"])
+    assert all(r["vec_text"] is not None and r["enriched"] == store.enrich_key() for r in rows)
+    assert passes(store) == {"words": total, "meaning": total, "pending": 0, "eta_s": None}
+    hit = make_searcher(store, settings).search(token(101), k=3).results
+    assert hit[0].path == str(folder / "log01.txt") and hit[0].to_json()["ready"] == "meaning"
+    assert hit[0].scores.get("dense") is not None
+    # Nothing left to do: the catalog alone says so, before LanceDB or a model would load.
+    assert catalog.quick_noop([folder], settings, home, use_models=True) == {"seen": 3, "unchanged": 3}
+    (folder / "log02.txt").write_text("The harbour master changed his log entirely today.", encoding="utf-8")
+    assert catalog.quick_noop([folder], settings, home, use_models=True) is None
+
+
+# Two of app.faults.PASS2 (each case starts a process that imports torch): a crash in the middle of the
+# table swap, and one after a batch of vectors was written. "swap-written" and "enrich-documents" pass
+# too (LEXISCOPE_ALL_FAULTS=1 runs them).
+FAULTS = PASS2 if os.environ.get("LEXISCOPE_ALL_FAULTS") else ("swap-moved", "enrich-passages")
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_killed_pass_two_resumes_with_nothing_embedded_twice(home, tmp_path, tiny_bert, fault):
+    folder = make_tree(tmp_path / "tree", 20, sentences=16)
+    index_paths([folder], Settings(passage_chars=200), use_models=False)  # pass 1: words only
+    settings = with_model(home, tiny_bert)
+    env = {**os.environ, "LEXISCOPE_HOME": str(home), "LEXISCOPE_FAULT": fault, "PYTHONPATH": str(ROOT)}
+    child = subprocess.run([sys.executable, "-m", "app.cli", "index", str(folder)], env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert child.returncode == -signal.SIGKILL and f"lexiscope fault: {fault}" in child.stderr, child.stderr[-2000:]
+
+    store = Store(home)  # opens (finishing or undoing an interrupted table swap) and searches by words
+    all_ids = {r["passage_id"] for r in store.passage_rows("true", ["passage_id"])}
+    assert len(all_ids) > 64  # more than one pass-2 batch
+    assert [r.path for r in Searcher(store).search(token(1203), k=3).results] == [str(folder / "log12.txt")]
+    done = {r["passage_id"] for r in store.passage_rows("enriched != ''", ["passage_id"])}
+    if fault == "enrich-passages":
+        assert 0 < len(done) < len(all_ids)  # killed after the first batch was written
+
+    embedder = build_embedder(settings)
+    encoded: list[str] = []
+    real_embed = embedder.embed
+
+    def counting_embed(rows, on_progress=None):
+        encoded.extend(r["passage_id"] for r in rows)
+        return real_embed(rows, on_progress)
+
+    embedder.embed = counting_embed
+    report = index_paths([folder], settings, embedder=embedder)
+    assert report.meaning_pending == 0 and not report.cancelled
+    assert len(encoded) == len(set(encoded)), "a passage was embedded twice in one run"
+    assert set(encoded).isdisjoint(done), "a passage embedded before the kill was embedded again"
+    assert set(encoded) | done == all_ids
+    store = Store(home)
+    assert store.passages.count_rows("vec_text IS NULL") == 0
+    assert {r["passage_id"] for r in store.passage_rows("true", ["passage_id"])} == all_ids
