@@ -9,8 +9,7 @@ import sys
 
 from app import __version__
 from app.config import private_writes
-from app.errors import IndexDamaged, UserError
-from app.store import IndexTooNew
+from app.errors import IndexDamaged, IndexTooNew, UserError
 
 # Each module in app.commands exposes ``register(subparsers)`` and sets ``func`` on its parser.
 # Listed here (not discovered) so start-up imports nothing it does not need.

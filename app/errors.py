@@ -7,3 +7,7 @@ class UserError(Exception):
 
 class IndexDamaged(UserError):
     """The index on disk is damaged; the message says what and points to ``lexiscope check --repair``."""
+
+
+class IndexTooNew(Exception):
+    """The index on disk was written by a newer Lexiscope (defined here so the CLI starts without pyarrow)."""

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from app.errors import IndexDamaged
+from app.errors import IndexDamaged, IndexTooNew
 from app.faults import fault
 
 # v1: first layout (documents + passages, sparse ids/weights as list columns, optional dense columns).
@@ -83,8 +83,6 @@ PASSAGE_BASE = [
 WORDS_COLUMNS = [f.name for f in PASSAGE_BASE if f.name not in ("sparse_ids", "sparse_w", "enriched")]
 
 
-class IndexTooNew(Exception):
-    """The index on disk was written by a newer Lexiscope."""
 
 
 @dataclass(frozen=True)
