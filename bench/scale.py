@@ -120,7 +120,7 @@ def _perturb_text(text: str, other: str, rng) -> str:
     return " ".join(keep)
 
 
-def batch_rows(start: int, n: int, texts, sparse, real: np.ndarray, schema, rng):
+def batch_rows(start: int, n: int, texts, sparse, real: np.ndarray, schema, rng, enriched: str = ""):
     """Rows ``start .. start+n`` of the synthetic collection as an arrow table of the passages schema."""
     import pyarrow as pa
 
@@ -161,8 +161,10 @@ def batch_rows(start: int, n: int, texts, sparse, real: np.ndarray, schema, rng)
         "sparse_w": pa.ListArray.from_arrays(pa.array(offsets), pa.array(new_w.astype(np.float32), pa.float32())),
         "vec_text": pa.FixedSizeListArray.from_arrays(pa.array(vec.ravel()), vec.shape[1]),
     }
-    return pa.table({f.name: pa.array(cols[f.name], f.type) if not isinstance(cols[f.name], pa.Array) else cols[f.name]
-                     for f in schema}, schema=schema)
+    if "enriched" in schema.names:  # done by the models pass (app.enrich): nothing left to embed
+        cols["enriched"] = [enriched] * n
+    return pa.table({f.name: (cols[f.name] if isinstance(cols[f.name], pa.Array) else pa.array(cols[f.name], f.type))
+                     if f.name in cols else pa.nulls(n, f.type) for f in schema}, schema=schema)
 
 
 def doc_rows(first_doc: int, n_docs: int) -> list[dict]:
@@ -195,7 +197,7 @@ def build(size: int, home: Path, texts, sparse, real, models) -> dict:
     t0 = time.perf_counter()
     for start in range(0, size, BATCH):
         n = min(BATCH, size - start)
-        store.passages.add(batch_rows(start, n, texts, sparse, real, store.passages.schema, rng))
+        store.passages.add(batch_rows(start, n, texts, sparse, real, store.passages.schema, rng, store.enrich_key()))
     store.documents.add(pa.Table.from_pylist(doc_rows(0, -(-size // PER_DOC)), schema=DOC_SCHEMA))
     write_s = time.perf_counter() - t0
     t0 = time.perf_counter()
@@ -211,7 +213,7 @@ def one_file_change(home: Path, texts, sparse, real) -> dict:
 
     store = Store(home)
     rng = np.random.default_rng(1)
-    table = batch_rows(len(texts) * 3 + 5, PER_DOC, texts, sparse, real, store.passages.schema, rng)
+    table = batch_rows(len(texts) * 3 + 5, PER_DOC, texts, sparse, real, store.passages.schema, rng, store.enrich_key())
     rows = table.to_pylist()
     for i, r in enumerate(rows):
         r.update(doc_id="doc0", passage_id=f"doc0:{i}", path="/scale/doc0.txt", title="doc0", ordinal=i)
