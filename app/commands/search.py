@@ -43,6 +43,7 @@ def register(sub) -> None:
     p = sub.add_parser("search", help="search the index")
     add_search_args(p)
     p.add_argument("--json", action="store_true", help="print the documented JSON object (docs/json.md)")
+    p.add_argument("--save", metavar="NAME", help="also save this search under NAME (see `lexiscope saved`)")
     p.set_defaults(func=run)
 
 
@@ -73,10 +74,19 @@ def do_search(args):
 def run(args) -> int:
     """Print results as text or JSON."""
     response = do_search(args)
+    from app.searches import SavedSearch, SearchBook
+
+    book = SearchBook()
+    search = SavedSearch.of(args.query, response.filters, args.mask_entities)
+    book.remember(search)
+    if args.save:
+        book.save_as(args.save, search)
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
         return 0
     print_results(response)
+    if args.save:
+        print(f"Saved as {args.save!r} (lexiscope saved --run {args.save!r}).")
     return 0
 
 

@@ -152,13 +152,19 @@ def _columns(columns: list[str], mapping: dict | None) -> dict:
     return chosen
 
 
+# Files read as metadata of other files, not documents: the window lists them apart from skipped files.
+MAPPING_REASON = "column mapping for the files in this folder"
+TITLE_RECORD_REASON = "newspaper title record (read for the paper name and place of its pages)"
+METADATA_REASONS = frozenset({MAPPING_REASON, TITLE_RECORD_REASON})
+
+
 def read_records(path: Path, *, max_bytes: int) -> Extracted:
     """Read an article-record file (American Stories or a generic table of articles)."""
     path = Path(path)
     if path.name == MAPPING_FILE:
-        raise Skip("column mapping for the files in this folder")
+        raise Skip(MAPPING_REASON)
     if path.parent.name == "titles" and path.suffix.lower() == ".json":
-        raise Skip("newspaper title record (read for the paper name and place of its pages)")
+        raise Skip(TITLE_RECORD_REASON)
     bad: list[str] = []
     rows = _rows(path, max_bytes, bad)
     if not rows:

@@ -20,13 +20,14 @@ from app.ui.qt import (
     QSize,
     Qt,
     QTextBrowser,
+    QTextCursor,
     QUrl,
     QVBoxLayout,
     QWidget,
     Signal,
 )
 from app.ui.search_logic import merge_dense_spans
-from app.ui.text import display_title, esc, highlight
+from app.ui.text import display_title, esc, highlight, merge_spans
 from app.ui.workers import TaskRunner
 
 IMAGE_PX = 900
@@ -44,6 +45,16 @@ def load_image(path: str, px: int = IMAGE_PX):
         reader.setScaledSize(size.scaled(QSize(px, px), Qt.AspectRatioMode.KeepAspectRatio))
     image = reader.read()
     return None if image.isNull() else image
+
+
+def match_positions(result, query: str) -> list[tuple[int, int]]:
+    """The highlighted matches of ``result``'s passage, in reading order (what next/previous match visit)."""
+    text = result.passage_text or result.snippet or ""
+    spans = match_spans(text, query_stems(query)) if query else []
+    exp = result.explanation or {}
+    terms = [(s["start"], s["end"]) for s in exp.get("spans") or []
+             if s.get("kind", "term") == "term" and query_stems(str(s.get("term", "")))]
+    return merge_spans(spans + terms)
 
 
 def passage_html(result, query: str, hovered: str = "") -> str:
@@ -76,6 +87,28 @@ def meta_html(result) -> str:
     rows.append(("Score", f"{result.score:.4g}"))
     cells = "".join(f"<tr><td style='color:#656d76; padding-right:10px'>{esc(k)}</td><td>{esc(v)}</td></tr>" for k, v in rows)
     return f"<table>{cells}</table>"
+
+
+def open_or_explain(parent, path: str) -> bool:
+    """Open ``path`` with the system's application; a visible message when that fails.
+
+    ``QDesktopServices.openUrl`` returns False when no application is registered for the file type (or
+    the file is gone); silently doing nothing is the worst answer, so the user is told what to do.
+    """
+    if not Path(path).exists():
+        problem = f"{path} is no longer there (moved or deleted since it was indexed)."
+    elif QDesktopServices.openUrl(QUrl.fromLocalFile(path)):
+        return True
+    else:
+        problem = (f"No application is set up to open {Path(path).name}.\n\nUse “Show in folder” or “Copy path”, "
+                   "or choose a default application for this file type in your system settings.")
+    from app.ui.qt import QMessageBox
+
+    box = QMessageBox(QMessageBox.Icon.Warning, "Cannot open the file", problem, QMessageBox.StandardButton.Ok,
+                      parent)
+    box.setTextFormat(Qt.TextFormat.PlainText)  # a file name is never markup
+    box.open()  # window-modal, does not block the event loop
+    return False
 
 
 class DetailPane(QScrollArea):
@@ -119,8 +152,21 @@ class DetailPane(QScrollArea):
         self.meta.setTextFormat(Qt.TextFormat.RichText)
         self.explain = ExplainPanel(self)
         self.explain.termHovered.connect(self._on_term_hovered)
+        # Matches in the passage: the box opens at the first; F3 / Shift+F3 (window actions) step through.
+        self.matches: list[tuple[int, int]] = []
+        self.match_index = -1
+        self.match_label = QLabel()
+        self.match_label.setObjectName("dim")
+        self.prev_button = QPushButton("▲")
+        self.next_button = QPushButton("▼")
+        for b, tip, slot in ((self.prev_button, "Previous match (Shift+F3)", self.previous_match),
+                             (self.next_button, "Next match (F3)", self.next_match)):
+            b.setToolTip(tip)
+            b.setMaximumWidth(32)
+            b.clicked.connect(slot)
 
         actions = QHBoxLayout()
+        actions.setSpacing(4)
         self.buttons = {}
         for key, label, slot in (("open", "Open", self.open_file), ("reveal", "Show in folder", self.reveal),
                                  ("copy", "Copy path", self.copy_path), ("more", "More like this", self._more)):
@@ -129,6 +175,11 @@ class DetailPane(QScrollArea):
             actions.addWidget(b)
             self.buttons[key] = b
         actions.addStretch()
+        match_row = QHBoxLayout()
+        match_row.addWidget(self.match_label)
+        match_row.addStretch()
+        match_row.addWidget(self.prev_button)
+        match_row.addWidget(self.next_button)
 
         layout = QVBoxLayout(body)
         layout.setContentsMargins(16, 14, 16, 14)
@@ -137,6 +188,7 @@ class DetailPane(QScrollArea):
             layout.addWidget(w)
         layout.addLayout(actions)
         layout.addWidget(self.image)
+        layout.addLayout(match_row)
         layout.addWidget(self.passage, 1)
         layout.addWidget(self.meta)
         layout.addWidget(self.explain)
@@ -147,7 +199,8 @@ class DetailPane(QScrollArea):
         """Show ``result`` (None clears the pane)."""
         self.result, self.query = result, query
         has = result is not None
-        for w in (self.path, self.passage, self.meta, self.explain, self.image):
+        for w in (self.path, self.passage, self.meta, self.explain, self.image, self.match_label, self.prev_button,
+                  self.next_button):
             w.setVisible(has)
         for b in self.buttons.values():
             b.setVisible(has)
@@ -169,10 +222,47 @@ class DetailPane(QScrollArea):
         self.passage.setMinimumHeight(60 if is_image else 160)
         self.passage.setMaximumHeight(90 if is_image else 16777215)
         self.passage.setHtml(passage_html(result, query))
+        self.matches = [] if is_image else match_positions(result, query)
+        self.match_index = -1
+        self._update_match_row()
+        if self.matches:
+            self.next_match()  # open at the first match, not at the top
         if is_image:
             self._image = None
             self.image.setText("Loading image…")
             self._load_image(result.path)
+
+    def _update_match_row(self) -> None:
+        n = len(self.matches)
+        for w in (self.match_label, self.prev_button, self.next_button):
+            w.setVisible(n > 0)
+        self.prev_button.setEnabled(n > 1)
+        self.next_button.setEnabled(n > 1)
+        if n:
+            self.match_label.setText(f"Match {self.match_index + 1} of {n}" if self.match_index >= 0 else f"{n} matches")
+
+    def next_match(self) -> None:
+        """Scroll the passage to the next highlighted match (wrapping round)."""
+        self._go_to_match(+1)
+
+    def previous_match(self) -> None:
+        """Scroll the passage to the previous highlighted match (wrapping round)."""
+        self._go_to_match(-1)
+
+    def _go_to_match(self, step: int) -> None:
+        if not self.matches:
+            return
+        self.match_index = (self.match_index + step) % len(self.matches)
+        start, end = self.matches[self.match_index]
+        # The passage view's characters are the passage's (newlines become one line separator each),
+        # so a text offset is a document position.
+        doc_len = self.passage.document().characterCount() - 1
+        cursor = QTextCursor(self.passage.document())
+        cursor.setPosition(min(start, doc_len))
+        cursor.setPosition(min(end, doc_len), QTextCursor.MoveMode.KeepAnchor)
+        self.passage.setTextCursor(cursor)
+        self.passage.ensureCursorVisible()
+        self._update_match_row()
 
     def _load_image(self, path: str) -> None:
         # Decoding a large photo can take longer than a frame: do it on the pool, drop stale answers.
@@ -215,25 +305,32 @@ class DetailPane(QScrollArea):
         merge_dense_spans(result, spans)
         # Only the explanation and the passage change: no reload of the rest of the pane.
         self.explain.set_explanation(result.explanation, result.passage_text or "")
-        self.passage.setHtml(passage_html(result, self.query))
+        self._refresh_passage()
 
     def _on_term_hovered(self, term: str) -> None:
         if self.result is not None:
-            self.passage.setHtml(passage_html(self.result, self.query, term))
+            self._refresh_passage(term)
+
+    def _refresh_passage(self, hovered: str = "") -> None:
+        """Re-render the passage keeping the reader's place (setHtml would jump back to the top)."""
+        bar = self.passage.verticalScrollBar()
+        where = bar.value()
+        self.passage.setHtml(passage_html(self.result, self.query, hovered))
+        bar.setValue(where)
 
     def passage_html(self) -> str:
         """The passage view's current HTML (for tests and previews)."""
         return passage_html(self.result, self.query) if self.result else ""
 
     def open_file(self) -> None:
-        """Open the file with the system's application."""
+        """Open the file with the system's application; say so when there is none."""
         if self.result:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(self.result.path))
+            open_or_explain(self, self.result.path)
 
     def reveal(self) -> None:
         """Open the folder that holds the file."""
         if self.result:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(self.result.path).parent)))
+            open_or_explain(self, str(Path(self.result.path).parent))
 
     def copy_path(self) -> None:
         """Put the file's path on the clipboard."""

@@ -24,7 +24,13 @@ IDLE, RUNNING, STOPPING, PAUSED = "idle", "running", "stopping", "paused"
 
 
 def source_summary(sources: list[str]) -> dict:
-    """Per-folder counts, totals by kind, and every skipped or failed file (runs on a worker)."""
+    """Per-folder counts, totals by kind, and every skipped or failed file (runs on a worker).
+
+    Files read as metadata of other files (newspaper title records, column mappings) did their job: they
+    are counted as ``metadata``, never listed as skipped.
+    """
+    from app.news.records import METADATA_REASONS
+
     store = open_store_retrying()
     rows = store.document_rows(["path", "root", "state", "reason", "kind"])
     per_root = {s: {"indexed": 0, "skipped": 0, "failed": 0} for s in sources}
@@ -32,6 +38,9 @@ def source_summary(sources: list[str]) -> dict:
     problems = []
     for r in rows:
         counts = per_root.setdefault(r["root"], {"indexed": 0, "skipped": 0, "failed": 0})
+        if r["state"] == "skipped" and r["reason"] in METADATA_REASONS:
+            counts["metadata"] = counts.get("metadata", 0) + 1
+            continue
         counts[r["state"]] = counts.get(r["state"], 0) + 1
         if r["state"] == "indexed":
             by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1

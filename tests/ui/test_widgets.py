@@ -91,6 +91,15 @@ def test_sample_collection_from_the_welcome_page(qtbot, window):
     assert done.args[0].indexed > 0
     qtbot.waitUntil(lambda: not window.results.is_welcome() and window.summary["documents"] > 0, timeout=TIMEOUT_MS)
     assert str(sample_collection()) in window.settings.sources
+    qtbot.waitUntil(lambda: str(sample_collection()) in window.summary["roots"], timeout=TIMEOUT_MS)
+    # Title records are read as metadata, not "skipped"; the sample's own README/LICENSE are not indexed.
+    listed = [p["path"] for p in window.summary["problems"]]
+    assert not [p for p in listed if "/titles/" in p], listed
+    assert window.summary["roots"][str(sample_collection())].get("metadata", 0) > 0
+    from app.session import open_store
+
+    paths = {Path(r["path"]).name for r in open_store().document_rows(["path"])}
+    assert "README.md" not in paths and "LICENSE.md" not in paths
 
 
 def test_settings_dialog_saves_masking_and_device(qtbot, home):
