@@ -111,12 +111,14 @@ class IndexController(QObject):
         if self.ui_state.paused:
             self.ui_state.paused = []
             self.ui_state.save()
-        if self.current is not None and self.state == RUNNING:
+        if self.current is not None and self.state in (RUNNING, STOPPING):
+            # Also while a pause is stopping: the user changed their mind, the run ends as cancelled.
             self._stop_reason = "cancel"
             self.current.abort.set()
             self._set_state(STOPPING)
         elif self.state == PAUSED:
             self._set_state(IDLE)
+            self.progressText.emit("Cancelled: the paused run will not be resumed; what was indexed is searchable")
 
     def busy(self) -> bool:
         """True while a job runs."""

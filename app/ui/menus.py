@@ -72,7 +72,8 @@ def shortcut_rows() -> list[tuple[str, str]]:
     for _, label, shortcut, _ in MENU_ITEMS:
         keys = _sequences(shortcut)
         if keys:
-            text = " or ".join(k.toString(QKeySequence.SequenceFormat.NativeText) for k in keys)
+            # The first binding is the one people know ("Ctrl+O"; later ones are media keys such as "Open").
+            text = keys[0].toString(QKeySequence.SequenceFormat.NativeText)
             rows.append((text, label.replace("&", "").rstrip("…")))
     return rows + list(WIDGET_KEYS)
 

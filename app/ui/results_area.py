@@ -95,12 +95,22 @@ class ResultsArea(QStackedWidget):
         super().__init__(parent)
         self.welcome = WelcomePage(self)
         self.view = ResultsView(self)
+        # The list, and under it "Show N more" for the results below the relevance floor (or the next page).
+        self.list_page = QWidget(self)
+        self.more = QPushButton("Show more")
+        self.more.setObjectName("showMore")
+        self.more.hide()
+        page = QVBoxLayout(self.list_page)
+        page.setContentsMargins(0, 0, 0, 0)
+        page.setSpacing(0)
+        page.addWidget(self.view, 1)
+        page.addWidget(self.more)
         self.message = QLabel(self)
         self.message.setObjectName("emptyMessage")
         self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.message.setWordWrap(True)
         self.message.setTextFormat(Qt.TextFormat.RichText)
-        for w in (self.welcome, self.view, self.message):
+        for w in (self.welcome, self.list_page, self.message):
             self.addWidget(w)
 
     def show_welcome(self) -> None:
@@ -109,7 +119,12 @@ class ResultsArea(QStackedWidget):
 
     def show_results(self) -> None:
         """The list."""
-        self.setCurrentWidget(self.view)
+        self.setCurrentWidget(self.list_page)
+
+    def set_more(self, text: str) -> None:
+        """Show the "Show more" button with ``text``, or hide it for ""."""
+        self.more.setText(text)
+        self.more.setVisible(bool(text))
 
     def show_message(self, headline: str, detail: str = "") -> None:
         """A centred message (escaped: it may quote the user's query)."""

@@ -112,6 +112,8 @@ class SearchBar(QWidget):
         super().__init__(parent)
         self.setObjectName("searchBar")
         self.image: Path | None = None
+        # Facet choices (newspaper, place, entity) from the facet sidebar: part of every request.
+        self.extra: dict = {}
         self.field = SearchField(self)
         self.field.returnPressed.connect(self.submit)
         self.field.imageChosen.connect(self.search_image)
@@ -195,7 +197,7 @@ class SearchBar(QWidget):
             return None
         kind = self.kind.currentData()
         filters = Filters(kinds=(kind,) if kind else (), folder=self.folder.currentData() or None,
-                          after=after, before=before)
+                          after=after, before=before, extra=dict(self.extra))
         text = "" if self.image is not None else self.field.text().strip()
         return SearchRequest(query=text, image=self.image, filters=filters, mask_entities=self.mask.isChecked())
 
@@ -204,6 +206,28 @@ class SearchBar(QWidget):
         req = self.request()
         if req is not None and not req.is_empty():
             self.searchRequested.emit(req)
+
+    def apply_search(self, query: str, filters: Filters, mask: bool) -> None:
+        """Set every control to a stored search (history, saved searches) without searching yet."""
+        widgets = (self.kind, self.folder, self.mask, self.after, self.before)
+        for w in widgets:
+            w.blockSignals(True)
+        self.clear_image()
+        self.field.setText(query)
+        self.kind.setCurrentIndex(max(self.kind.findData(filters.kinds[0] if filters.kinds else ""), 0))
+        self.folder.setCurrentIndex(max(self.folder.findData(filters.folder or ""), 0))
+        self.after.setText(filters.after or "")
+        self.before.setText(filters.before or "")
+        self.mask.setChecked(mask)
+        self.extra = dict(filters.extra)
+        for w in widgets:
+            w.blockSignals(False)
+
+    def set_dates(self, after: str | None, before: str | None) -> None:
+        """Set the date range (the facet sidebar's brushed histogram) and search again."""
+        self.after.setText(after or "")
+        self.before.setText(before or "")
+        self.submit()
 
     def search_words(self, text: str) -> None:
         """Put ``text`` in the field and search for it."""

@@ -13,6 +13,28 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".ti
 RESULTS_PER_SEARCH = 50
 
 
+# The relevance floor: results scoring below this share of the best one are kept behind "Show more".
+# With reciprocal rank fusion, a passage ranked first by one of two components scores half of one
+# ranked first by both; 0.45 keeps such a hit and the few after it, and cuts the long tail that only
+# one component found deep down ("cat" no longer lists 50 documents).
+FLOOR_RATIO = 0.45
+MIN_SHOWN = 3
+PAGE = RESULTS_PER_SEARCH
+
+
+def above_floor(results, ratio: float = FLOOR_RATIO, min_shown: int = MIN_SHOWN) -> int:
+    """How many of ``results`` (in rank order) to show before "Show more": those above the floor."""
+    if not results:
+        return 0
+    top = results[0].score or 0.0
+    n = 0
+    for r in results:
+        if top > 0 and (r.score or 0.0) < ratio * top:
+            break
+        n += 1
+    return max(n, min(min_shown, len(results)))
+
+
 def is_image(path: str | Path) -> bool:
     """True for a file whose suffix is an image format Lexiscope reads."""
     return Path(path).suffix.lower() in IMAGE_SUFFIXES

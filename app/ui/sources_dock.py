@@ -80,12 +80,12 @@ class SourcesDock(QDockWidget):
         self.bar.setValue(0)
         self.bar.setTextVisible(False)
         self.pause = QPushButton("Pause")
-        self.pause.setToolTip("Stop after the current batch; Resume carries on where it stopped")
+        self.pause.setToolTip("Stop within a few files; Resume carries on where it stopped")
         self.pause.clicked.connect(self.pauseRequested)
         self.resume = QPushButton("Resume")
         self.resume.clicked.connect(self.resumeRequested)
         self.cancel = QPushButton("Cancel")
-        self.cancel.setToolTip("Stop after the current batch; what was indexed stays searchable")
+        self.cancel.setToolTip("Stop within a few files; what was indexed stays searchable")
         self.cancel.clicked.connect(self.cancelRequested)
         run_buttons = QHBoxLayout()
         run_buttons.addWidget(self.pause)
@@ -144,11 +144,11 @@ class SourcesDock(QDockWidget):
         """Enable the run buttons that make sense in ``state``."""
         self.pause.setEnabled(state == RUNNING)
         self.bar.setVisible(state in (RUNNING, STOPPING))
-        self.cancel.setEnabled(state in (RUNNING, PAUSED))
+        self.cancel.setEnabled(state in (RUNNING, STOPPING, PAUSED))
         self.resume.setVisible(state == PAUSED)
         self.pause.setVisible(state != PAUSED)
         if state == STOPPING:
-            self.status.setText("Stopping after the current batch…")
+            self.status.setText("Stopping…")
 
     def set_progress(self, done: int, total: int) -> None:
         """Determinate with a total, busy (moving) without one."""

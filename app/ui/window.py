@@ -12,19 +12,16 @@ import re
 
 from app.config import Settings
 from app.ui.banner import ModelBanner, model_status
-from app.ui.detail_pane import DetailPane
+from app.ui.detail_pane import DetailPane, open_or_explain
 from app.ui.index_controller import IndexController, source_summary
 from app.ui.qt import (
-    QAction,
     QByteArray,
-    QDesktopServices,
-    QKeySequence,
     QLabel,
     QMainWindow,
+    QMessageBox,
     QProgressBar,
     QSplitter,
     Qt,
-    QUrl,
     QVBoxLayout,
     QWidget,
 )
@@ -36,11 +33,13 @@ from app.ui.sources_dock import SourcesDock
 from app.ui.state import UiState
 from app.ui.style import app_icon
 from app.ui.watcher import FolderWatcher
+from app.ui.menus import ShortcutsDialog, build_menus
 from app.ui.window_actions import WindowActions
+from app.ui.window_search import WindowSearch
 from app.ui.workers import TaskRunner
 
 
-class MainWindow(QMainWindow, WindowActions):
+class MainWindow(QMainWindow, WindowActions, WindowSearch):
     """Lexiscope's window. ``use_models=False`` indexes and searches by words only (tests, benchmarks)."""
 
     def __init__(self, settings: Settings | None = None, *, use_models: bool = True):
@@ -96,6 +95,7 @@ class MainWindow(QMainWindow, WindowActions):
         self._set_busy("")
 
         self._menus()
+        self.setup_search_extras()
         self._wire()
         self._restore()
         self.results.show_message("Opening the index…")
@@ -109,27 +109,26 @@ class MainWindow(QMainWindow, WindowActions):
 
     # --- construction ---------------------------------------------------------------------------
     def _menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        for text, shortcut, slot in (
-            ("&Add folder…", QKeySequence.StandardKey.Open, self.choose_folder),
-            ("&Export results…", "Ctrl+E", self.export_dialog),
-            ("&Settings…", QKeySequence.StandardKey.Preferences, self.settings_dialog),
-            ("&Quit", QKeySequence.StandardKey.Quit, self.close),
-        ):
-            action = QAction(text, self)
-            action.setShortcut(QKeySequence(shortcut))
-            action.triggered.connect(slot)
-            file_menu.addAction(action)
-        view_menu = self.menuBar().addMenu("&View")
-        view_menu.addAction(self.sources.toggleViewAction())
-        focus = QAction("&Find", self)
-        focus.setShortcut(QKeySequence(QKeySequence.StandardKey.Find))
-        focus.triggered.connect(lambda: self.search_bar.field.setFocus())
-        view_menu.addAction(focus)
-        help_menu = self.menuBar().addMenu("&Help")
-        about = QAction("&About Lexiscope", self)
-        about.triggered.connect(self.about)
-        help_menu.addAction(about)
+        self.actions_by_name = build_menus(self)
+        view_menu = self.menu_by_name["&View"]
+        view_menu.insertAction(view_menu.actions()[0], self.sources.toggleViewAction())
+
+    def focus_search(self) -> None:
+        """Put the cursor in the search field."""
+        self.search_bar.field.setFocus()
+        self.search_bar.field.selectAll()
+
+    def next_match(self) -> None:
+        """Scroll the passage to its next highlighted match."""
+        self.detail.next_match()
+
+    def previous_match(self) -> None:
+        """Scroll the passage to its previous highlighted match."""
+        self.detail.previous_match()
+
+    def show_shortcuts(self) -> None:
+        """The list of keyboard shortcuts."""
+        ShortcutsDialog(self).exec()
 
     def _wire(self) -> None:
         bar, idx, srch = self.search_bar, self.indexer, self.searcher
@@ -213,8 +212,21 @@ class MainWindow(QMainWindow, WindowActions):
             self.results.show_message("Indexing…", "You can search as soon as the first files are in.")
         self.sources.set_summary(self.settings.sources, self.summary)
 
+    def confirm_remove(self, folder: str) -> bool:
+        """Ask before removing a folder's files from the index (the files on disk are not touched)."""
+        counts = ((self.summary or {}).get("roots") or {}).get(folder, {})
+        n = counts.get("indexed", 0)
+        answer = QMessageBox.question(
+            self, "Remove this folder?",
+            f"Remove “{folder}” from Lexiscope?\n\nIts {n} indexed files leave the index and stop turning up "
+            "in searches. The files on your disk are not touched; add the folder again to index it anew.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel)
+        return answer == QMessageBox.StandardButton.Yes
+
     def remove_folder(self, folder: str) -> None:
-        """Stop offering ``folder`` and remove its files from the index."""
+        """Stop offering ``folder`` and remove its files from the index, once the user confirms."""
+        if not self.confirm_remove(folder):
+            return
         if folder in self.settings.sources:
             self.settings.sources.remove(folder)
             self.settings.save()
@@ -270,9 +282,13 @@ class MainWindow(QMainWindow, WindowActions):
         self.searcher.search(request)
 
     def _show_response(self, request, response, thumbs) -> None:
+        paging, self.paging = getattr(self, "paging", False), False
+        keep = self.results.view.currentIndex().row() if paging else 0
         self.last_response = response
-        self.model.set_results(response.results, thumbs)
-        self.proxy.set_mode(self.proxy.mode)
+        self.show_results_page(response.results, thumbs)
+        if paging:  # the next page: everything is shown, the reader stays where they were
+            self._set_shown(len(response.results))
+        self.remember_search(request)
         label = request.label()
         notes = " ".join(response.notes)
         if not response.results:
@@ -281,9 +297,10 @@ class MainWindow(QMainWindow, WindowActions):
         else:
             self.results.show_results()
             view = self.results.view
-            view.setCurrentIndex(self.proxy.index(0, 0))
+            view.setCurrentIndex(self.proxy.index(max(keep, 0), 0))
         masked = f" — searched as “{response.masked_query}”" if response.masked_query else ""
-        self.statusBar().showMessage(f"{len(response.results)} results for “{label}”{masked} ({response.mode}). {notes}")
+        more = f" ({len(response.results) - self.shown} more below the relevance floor)" if self.shown < len(response.results) else ""
+        self.statusBar().showMessage(f"{self.shown} results for “{label}”{more}{masked} ({response.mode}). {notes}")
 
     def _current_changed(self, current, _previous) -> None:
         result = current.data(RESULT_ROLE) if current.isValid() else None
@@ -306,7 +323,7 @@ class MainWindow(QMainWindow, WindowActions):
 
     def _open(self, result) -> None:
         if result is not None:
-            QDesktopServices.openUrl(QUrl.fromLocalFile(result.path))
+            open_or_explain(self, result.path)
 
     def _set_busy(self, text: str) -> None:
         self.busy_label.setText(text)

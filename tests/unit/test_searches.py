@@ -51,3 +51,15 @@ def test_cli_saves_lists_and_runs(home, capsys):
     assert main(["saved", "--history"]) == 0
     assert "harbour strike" in capsys.readouterr().out
     assert main(["saved", "--run", "nope"]) == 2
+
+
+def test_relevance_floor_keeps_close_matches():
+    from types import SimpleNamespace
+
+    from app.ui.search_logic import above_floor
+
+    scores = [1.0, 0.9, 0.5, 0.44, 0.43, 0.1]
+    results = [SimpleNamespace(score=s) for s in scores]
+    assert above_floor(results) == 3
+    assert above_floor(results[:2] + [SimpleNamespace(score=0.01)] * 5) == 3  # never fewer than 3
+    assert above_floor([]) == 0

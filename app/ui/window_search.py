@@ -1,0 +1,134 @@
+"""The window's search extras: relevance floor and "Show more", history and saved searches, the hit menu.
+
+Mixed into MainWindow (like WindowActions). The persistent part (app.searches.SearchBook) has no Qt.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from app.searches import SavedSearch, SearchBook
+from app.ui.detail_pane import open_or_explain
+from app.ui.qt import QAction, QGuiApplication, QInputDialog, QMenu, QStringListModel, QCompleter, Qt
+from app.ui.results_model import RESULT_ROLE
+from app.ui.search_logic import PAGE, SearchRequest, above_floor
+
+RECENT_IN_MENU = 10
+
+
+class WindowSearch:
+    """Expects MainWindow's attributes (search_bar, results, model, proxy, detail, last_request …)."""
+
+    def setup_search_extras(self) -> None:
+        """History completer, the Search menu's saved/recent lists, the hit context menu, Show more."""
+        self.book = SearchBook()
+        self.all_results: list = []
+        self._completions = QStringListModel(self)
+        completer = QCompleter(self._completions, self)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.search_bar.field.setCompleter(completer)
+        menu = self.menu_by_name["&Search"]
+        menu.addSeparator()
+        self.saved_menu = menu.addMenu("Saved searches")
+        self.recent_menu = menu.addMenu("Recent searches")
+        view = self.results.view
+        view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        view.customContextMenuRequested.connect(self.hit_menu)
+        self.results.more.clicked.connect(self.show_more)
+        self.refresh_search_menus()
+
+    # --- floor and paging ---------------------------------------------------------------------------
+    def show_results_page(self, results: list, thumbs: dict) -> None:
+        """Show the results above the relevance floor; the rest wait behind "Show more"."""
+        self.all_results = list(results)
+        self._thumbs = thumbs
+        self._set_shown(above_floor(results))
+
+    def _set_shown(self, n: int) -> None:
+        self.shown = n
+        self.model.set_results(self.all_results[:n], self._thumbs)
+        self.proxy.set_mode(self.proxy.mode)
+        hidden = len(self.all_results) - n
+        if hidden > 0:
+            self.results.set_more(f"Show {hidden} more (less close matches)")
+        elif self.last_request is not None and len(self.all_results) >= self.last_request.k:
+            self.results.set_more(f"Show the next {PAGE} results")
+        else:
+            self.results.set_more("")
+
+    def show_more(self) -> None:
+        """Reveal the results below the floor, or ask the engine for the next page."""
+        if self.shown < len(self.all_results):
+            current = self.results.view.currentIndex()
+            self._set_shown(len(self.all_results))
+            if current.isValid():
+                self.results.view.setCurrentIndex(self.proxy.index(current.row(), 0))
+        elif self.last_request is not None and len(self.all_results) >= self.last_request.k:
+            self.paging = True
+            self.run_search(replace(self.last_request, k=self.last_request.k + PAGE))
+
+    # --- history and saved searches -----------------------------------------------------------------
+    def remember_search(self, request: SearchRequest) -> None:
+        """Add a words search to the history (pictures are not kept: the file may be temporary)."""
+        if request.image is None and request.query.strip():
+            self.book.remember(SavedSearch.of(request.query, request.filters, request.mask_entities))
+            self.refresh_search_menus()
+
+    def refresh_search_menus(self) -> None:
+        """Rebuild the completer and the Saved / Recent submenus from the book."""
+        self._completions.setStringList(list(dict.fromkeys(h.query for h in self.book.history)))
+        for menu, items in ((self.saved_menu, list(self.book.saved.items())),
+                            (self.recent_menu, [(h.query, h) for h in self.book.history[:RECENT_IN_MENU]])):
+            menu.clear()
+            for label, search in items:
+                action = QAction(label, menu)
+                action.triggered.connect(lambda _=False, s=search: self.run_saved(s))
+                menu.addAction(action)
+            menu.setEnabled(bool(items))
+
+    def run_saved(self, search: SavedSearch) -> None:
+        """Put a saved or recent search back in the search bar (words, filters, masking) and run it."""
+        self.search_bar.apply_search(search.query, search.to_filters(), search.mask_entities)
+        self.search_bar.submit()
+
+    def save_search_dialog(self) -> None:
+        """Ask for a name and save the current search."""
+        req = self.last_request
+        if req is None or req.image is not None or not req.query.strip():
+            self.statusBar().showMessage("Search for some words first: that search can then be saved.", 6000)
+            return
+        name, ok = QInputDialog.getText(self, "Save this search", "Name:", text=req.query[:40])
+        if ok and name.strip():
+            self.save_search(name, req)
+
+    def save_search(self, name: str, req: SearchRequest) -> None:
+        """Save ``req`` under ``name``."""
+        self.book.save_as(name, SavedSearch.of(req.query, req.filters, req.mask_entities))
+        self.refresh_search_menus()
+        self.statusBar().showMessage(f"Saved the search as “{name.strip()}”.", 6000)
+
+    # --- the hit's context menu ---------------------------------------------------------------------
+    def hit_menu(self, pos) -> None:
+        """Right-click on a hit: open, show in folder, copy path, quick look, more like this."""
+        index = self.results.view.indexAt(pos)
+        result = index.data(RESULT_ROLE) if index.isValid() else None
+        if result is None:
+            return
+        self.results.view.setCurrentIndex(index)
+        menu = self.build_hit_menu(result)
+        menu.popup(self.results.view.viewport().mapToGlobal(pos))
+
+    def build_hit_menu(self, result) -> QMenu:
+        """The context menu for ``result`` (public for tests)."""
+        from pathlib import Path
+
+        menu = QMenu(self)
+        for label, slot in (("Open", lambda: open_or_explain(self, result.path)),
+                            ("Show in folder", lambda: open_or_explain(self, str(Path(result.path).parent))),
+                            ("Copy path", lambda: QGuiApplication.clipboard().setText(result.path)),
+                            ("Quick look", lambda: self.preview(result)),
+                            ("More like this", lambda: self.more_like_this(result))):
+            action = menu.addAction(label)
+            action.triggered.connect(slot)
+        return menu

@@ -1,0 +1,94 @@
+"""The researcher's workflow in the window: confirm before Remove, read the match in place, history and
+saved searches, the relevance floor, the hit menu and the shortcut list. Real window, real index."""
+
+from __future__ import annotations
+
+from app.search.types import Result
+from app.searches import SearchBook
+from app.ui.detail_pane import DetailPane
+from app.ui.qt import QMessageBox
+from app.ui.workers import TaskRunner
+from tests.ui.conftest import TIMEOUT_MS, index_and_wait, make_files, search_and_wait
+
+
+def test_remove_asks_first(qtbot, window, tmp_path, monkeypatch):
+    folder = make_files(tmp_path / "notes", 2)
+    index_and_wait(qtbot, window, [folder])
+    asked = []
+
+    def answer(reply):
+        def question(*args, **kwargs):
+            asked.append(args[2])
+            return reply
+        return question
+
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Cancel))
+    window.remove_folder(str(folder))
+    assert str(folder) in window.settings.sources and not window.indexer.busy()
+    assert "files on your disk are not touched" in asked[0]
+    monkeypatch.setattr(QMessageBox, "question", answer(QMessageBox.StandardButton.Yes))
+    with qtbot.waitSignal(window.indexer.removed, timeout=TIMEOUT_MS) as removed:
+        window.remove_folder(str(folder))
+    assert removed.args == [str(folder), 2] and str(folder) not in window.settings.sources
+
+
+def test_passage_opens_at_the_first_match_and_steps_through(qtbot):
+    text = "\n".join(f"Line {i} of the minutes, nothing to see." for i in range(60))
+    text += "\nThe harbour strike began at dawn.\n" + "Filler line.\n" * 20 + "A second strike followed."
+    result = Result(rank=1, score=1.0, doc_id="d", path="/x/minutes.txt", kind="text", title="Minutes", date="",
+                    snippet="", highlights=[], passage_id="d:0", passage_start=0, passage_end=len(text),
+                    passage_text=text)
+    pane = DetailPane(TaskRunner())
+    qtbot.addWidget(pane)
+    pane.resize(500, 600)
+    pane.show()
+    pane.show_result(result, "strike")
+    first = text.index("strike")
+    assert pane.matches[0][0] == first and pane.match_index == 0
+    assert pane.passage.textCursor().selectionStart() == first
+    assert pane.passage.verticalScrollBar().value() > 0  # scrolled down to it, not left at the top
+    assert pane.match_label.text() == "Match 1 of 2"
+    pane.next_match()
+    assert pane.passage.textCursor().selectionStart() == text.rindex("strike")
+    pane.next_match()  # wraps round
+    assert pane.match_index == 0
+
+
+def test_history_and_saved_searches_round_trip(qtbot, window, tmp_path):
+    index_and_wait(qtbot, window, [make_files(tmp_path / "notes", 3)])
+    window.search_bar.kind.setCurrentIndex(window.search_bar.kind.findData("text"))
+    search_and_wait(qtbot, window, "lighthouse keeper")
+    window.save_search("keepers", window.last_request)
+    book = SearchBook()  # what the next start (or `lexiscope saved`) reads
+    assert book.history[0].query == "lighthouse keeper" and book.saved["keepers"].filters["kinds"] == ["text"]
+    assert [a.text() for a in window.saved_menu.actions()] == ["keepers"]
+    assert "lighthouse keeper" in window.search_bar.field.completer().model().stringList()
+    # Change the controls, then run the saved search: words and filters come back.
+    with qtbot.waitSignal(window.searcher.results, timeout=TIMEOUT_MS):  # a filter change searches again
+        window.search_bar.kind.setCurrentIndex(0)
+    window.search_bar.field.setText("something else")
+    with qtbot.waitSignal(window.searcher.results, timeout=TIMEOUT_MS) as blocker:
+        window.saved_menu.actions()[0].trigger()
+    assert blocker.args[0].query == "lighthouse keeper" and blocker.args[0].filters.kinds == ("text",)
+    assert window.search_bar.field.text() == "lighthouse keeper"
+
+
+def test_relevance_floor_hit_menu_and_shortcuts(qtbot, window, tmp_path):
+    folder = tmp_path / "mixed"
+    make_files(folder, 6, word="lighthouse")
+    (folder / "best.txt").write_text("Lighthouse keeper lighthouse keeper: the keeper of the lighthouse.",
+                                     encoding="utf-8")
+    index_and_wait(qtbot, window, [folder])
+    response = search_and_wait(qtbot, window, "keeper lighthouse best")
+    assert window.proxy.rowCount() == window.shown <= len(response.results)
+    if window.shown < len(response.results):
+        assert window.results.more.isVisibleTo(window)
+        window.show_more()
+        assert window.proxy.rowCount() == len(response.results)
+    menu = window.build_hit_menu(response.results[0])
+    assert [a.text() for a in menu.actions()] == ["Open", "Show in folder", "Copy path", "Quick look",
+                                                  "More like this"]
+    assert not window.actions_by_name["settings_dialog"].shortcut().isEmpty()  # Ctrl+, where no standard key
+    from app.ui.menus import shortcut_rows
+
+    assert ("F3", "Next match in the passage") in shortcut_rows()
