@@ -50,6 +50,13 @@ def source_summary(sources: list[str]) -> dict:
     return {"roots": per_root, "by_kind": by_kind, "problems": problems, "documents": len(rows)}
 
 
+def facet_counts():
+    """Newspaper, place, entity and date counts of the index, for the facet sidebar (runs on a worker)."""
+    from app.news.facets import news_facets
+
+    return news_facets(open_store_retrying(), top=40)
+
+
 class IndexController(QObject):
     """Runs indexing and folder removal off the GUI thread, one job at a time."""
 

@@ -13,7 +13,8 @@ import re
 from app.config import Settings
 from app.ui.banner import ModelBanner, model_status
 from app.ui.detail_pane import DetailPane, open_or_explain
-from app.ui.index_controller import IndexController, source_summary
+from app.ui.facets_dock import FacetsDock
+from app.ui.index_controller import IndexController, facet_counts, source_summary
 from app.ui.qt import (
     QByteArray,
     QLabel,
@@ -70,6 +71,11 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         self.detail = DetailPane(self.runner, self)
         self.sources = SourcesDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.sources)
+        self.facets = FacetsDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.facets)
+        # One column of docks: at 1280 px the detail pane needs the width more than a second column.
+        self.tabifyDockWidget(self.sources, self.facets)
+        self.sources.raise_()
 
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.results)
@@ -112,6 +118,7 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         self.actions_by_name = build_menus(self)
         view_menu = self.menu_by_name["&View"]
         view_menu.insertAction(view_menu.actions()[0], self.sources.toggleViewAction())
+        view_menu.insertAction(view_menu.actions()[1], self.facets.toggleViewAction())
 
     def focus_search(self) -> None:
         """Put the cursor in the search field."""
@@ -155,6 +162,8 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         self.sources.resumeRequested.connect(idx.resume)
         self.sources.cancelRequested.connect(idx.cancel)
         self.sources.watchToggled.connect(self.set_watch)
+        self.facets.facetChosen.connect(self.set_facet)
+        self.facets.datesChosen.connect(self.search_bar.set_dates)
         self.watcher.changed.connect(idx.add)
         self.results.welcome.addFolder.connect(self.choose_folder)
         self.results.welcome.trySample.connect(self.try_sample)
@@ -252,6 +261,15 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         """Recount documents per folder (on a worker) and update the dock and folder filter."""
         sources = list(self.settings.sources)
         self.runner.start(lambda task: source_summary(sources), name="sources", done=self._sources_loaded)
+        self.runner.start(lambda task: facet_counts(), name="facets", done=self.facets.set_facets)
+
+    def set_facet(self, key: str, value: str) -> None:
+        """Filter by a facet value ("" lifts it) and search again."""
+        if value:
+            self.search_bar.extra[key] = value
+        else:
+            self.search_bar.extra.pop(key, None)
+        self.search_bar.submit()
 
     def _sources_loaded(self, summary: dict) -> None:
         if self.summary is None:

@@ -90,6 +90,7 @@ class WindowSearch:
     def run_saved(self, search: SavedSearch) -> None:
         """Put a saved or recent search back in the search bar (words, filters, masking) and run it."""
         self.search_bar.apply_search(search.query, search.to_filters(), search.mask_entities)
+        self.facets.show_chosen(self.search_bar.extra)
         self.search_bar.submit()
 
     def save_search_dialog(self) -> None:

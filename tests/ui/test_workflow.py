@@ -6,7 +6,7 @@ from __future__ import annotations
 from app.search.types import Result
 from app.searches import SearchBook
 from app.ui.detail_pane import DetailPane
-from app.ui.qt import QMessageBox
+from app.ui.qt import QMessageBox, Qt
 from app.ui.workers import TaskRunner
 from tests.ui.conftest import TIMEOUT_MS, index_and_wait, make_files, search_and_wait
 
@@ -92,3 +92,28 @@ def test_relevance_floor_hit_menu_and_shortcuts(qtbot, window, tmp_path):
     from app.ui.menus import shortcut_rows
 
     assert ("F3", "Next match in the passage") in shortcut_rows()
+
+
+def test_facet_sidebar_filters_the_results(qtbot, window):
+    from app.resources import sample_collection
+
+    index_and_wait(qtbot, window, [sample_collection() / "newspapers-1916"])
+    papers = window.facets.lists["newspaper"]
+    qtbot.waitUntil(lambda: papers.count() >= 2, timeout=TIMEOUT_MS)
+    everything = search_and_wait(qtbot, window, "city")
+    assert len({r.meta.get("newspaper") for r in everything.results}) >= 2
+    chosen = papers.item(0).data(Qt.ItemDataRole.UserRole)
+    with qtbot.waitSignal(window.searcher.results, timeout=TIMEOUT_MS) as blocker:
+        papers.itemClicked.emit(papers.item(0))
+    assert blocker.args[1].results and {r.meta.get("newspaper") for r in blocker.args[1].results} == {chosen}
+    # Brush the July bar of the date histogram: only July pages (of that paper) remain.
+    hist = window.facets.histogram
+    july = [i for i, (label, _) in enumerate(hist.buckets) if label == "1916-07"][0]
+    with qtbot.waitSignal(window.searcher.results, timeout=TIMEOUT_MS) as blocker:
+        window.facets.clear()  # lift the paper first (it may have no July page), then brush
+        hist.select(july, july)
+    qtbot.waitUntil(lambda: window.last_request.filters.after == "1916-07", timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: window.last_response is not None and window.last_response.filters.after == "1916-07",
+                    timeout=TIMEOUT_MS)
+    dates = {r.date[:7] for r in window.last_response.results}
+    assert dates == {"1916-07"}, dates
