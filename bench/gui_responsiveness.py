@@ -10,6 +10,7 @@ Usage:
     .venv/bin/python bench/gui_responsiveness.py                    # chronam-1916 + images, words only
     .venv/bin/python bench/gui_responsiveness.py --models           # with the configured models
     .venv/bin/python bench/gui_responsiveness.py --skip-stall --starts 5
+    .venv/bin/python bench/gui_responsiveness.py ../shared/data/chronam-1916 --models --starts 0 --skip-stall --stop
 """
 
 from __future__ import annotations
@@ -144,6 +145,74 @@ def measure_start(runs: int) -> list[float]:
     return out
 
 
+def _pump(app, predicate, timeout_s: float = 600) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        app.processEvents()
+        if predicate():
+            return True
+        time.sleep(0.002)
+    return False
+
+
+def measure_stop(folders: list[Path], use_models: bool, query: str = "city") -> dict:
+    """Seconds from the drop to the first progress text with a count and to the first words-search result,
+    and from a click on Pause (then, after Resume, on Cancel) to the run having stopped; files processed
+    after each click. A fresh data root, the real window and its indexing process."""
+    import re
+
+    os.environ["LEXISCOPE_HOME"] = tempfile.mkdtemp(prefix="lexiscope-bench-stop-")
+    from app.ui.qt import QApplication
+    from app.ui.style import apply_style
+    from app.ui.window import MainWindow
+
+    app = QApplication.instance() or QApplication([])
+    apply_style(app)
+    win = MainWindow(use_models=use_models)
+    win.show()
+    _pump(app, lambda: win.summary is not None, 30)
+    texts: list[tuple[float, str]] = []
+    done: list[tuple[float, int]] = []
+    reports: list = []
+    found: list[float] = []
+    win.indexer.progressText.connect(lambda t: texts.append((time.perf_counter(), t)))
+    win.indexer.progressValue.connect(lambda d, total: done.append((time.perf_counter(), d)) if total else None)
+    win.indexer.finished.connect(reports.append)
+    win.searcher.results.connect(lambda req, resp, thumbs: found.append(time.perf_counter()) if resp.results else None)
+    t0 = time.perf_counter()
+    win.add_paths([str(f) for f in folders])
+    _pump(app, lambda: any(re.search(r"\d", t) for _, t in texts))
+    first_count = next(at for at, t in texts if re.search(r"\d", t)) - t0
+    # Search while pass 1 writes words: the first result that comes back, counted from the drop.
+    while not found and not reports and time.perf_counter() - t0 < 120:
+        if not win.searcher._running:
+            win.search_bar.search_words(query)
+        _pump(app, lambda: bool(found) or bool(reports), 0.5)
+    first_result = (found[0] - t0) if found else None
+    _pump(app, lambda: any(d > 0 for _, d in done) or bool(reports))
+    out = {"first_count_s": round(first_count, 2),
+           "first_words_result_s": round(first_result, 2) if first_result is not None else None}
+    for action, state in (("pause", "paused"), ("cancel", "idle")):
+        if reports:
+            out[f"click_to_{action}_s"] = "finished before the click"
+            break
+        at_click = done[-1][1] if done else 0
+        c0 = time.perf_counter()
+        getattr(win.sources, action).click()
+        _pump(app, lambda: win.indexer.state == state and not win.indexer.busy())
+        out[f"click_to_{'paused' if action == 'pause' else 'cancelled'}_s"] = round(time.perf_counter() - c0, 2)
+        out[f"files_after_{action}_click"] = (reports[-1].indexed - at_click) if reports else None
+        if action == "pause":
+            reports.clear()
+            done.clear()
+            r0 = time.perf_counter()
+            win.sources.resume.click()
+            _pump(app, lambda: any(d > 0 for _, d in done) or bool(reports))
+            out["resume_to_progress_s"] = round(time.perf_counter() - r0, 2)
+    win.close()
+    return out
+
+
 def main() -> None:
     """Run the measurements and print them."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -151,6 +220,7 @@ def main() -> None:
     parser.add_argument("--models", action="store_true", help="index with the configured models (default: words only)")
     parser.add_argument("--starts", type=int, default=3, help="start-up runs")
     parser.add_argument("--skip-stall", action="store_true")
+    parser.add_argument("--stop", action="store_true", help="also time pause, cancel, first count and first result")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("LANCEDB_LOG", "error")
@@ -164,6 +234,11 @@ def main() -> None:
         print(f"indexing {' + '.join(f.name for f in args.folders)} ({'models' if args.models else 'words only'}): "
               + ", ".join(f"{k} {v}" for k, v in stats.items()))
         print(f"longest GUI-thread stall: {stats['max_gap_ms']} ms (goal < 50 ms)")
+    if args.stop:
+        stop = measure_stop(args.folders[:1], args.models)
+        print(f"stop and first answers on {args.folders[0].name} ({'models' if args.models else 'words only'}): "
+              + ", ".join(f"{k} {v}" for k, v in stop.items()))
+        print("goals: first_count_s, click_to_paused_s, click_to_cancelled_s <= 2 s; first_words_result_s <= 10 s")
 
 
 if __name__ == "__main__":

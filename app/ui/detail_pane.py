@@ -32,8 +32,16 @@ from app.ui.workers import TaskRunner
 
 IMAGE_PX = 900
 IMAGE_MAX_H = 420
-MATCH_STYLE = ('<span style="background:#fff1b8; font-weight:600">', "</span>")
-HOVER_STYLE = ('<span style="background:#f6c177; font-weight:600">', "</span>")
+MATCH_STYLE = ('<span style="background:#fff1b8; color:#1f2328; font-weight:600">', "</span>")
+# Dark scheme: a deep amber behind light text (app.ui.style.highlight_colours).
+MATCH_STYLE_DARK = ('<span style="background:#6b5a1e; color:#fff6d5; font-weight:600">', "</span>")
+HOVER_STYLE = ('<span style="background:#f6c177; color:#1f2328; font-weight:600">', "</span>")
+
+
+def _match_style() -> tuple[str, str]:
+    from app.ui.style import highlight_colours
+
+    return MATCH_STYLE_DARK if highlight_colours()[0] != "#fff1b8" else MATCH_STYLE
 
 
 def load_image(path: str, px: int = IMAGE_PX):
@@ -71,7 +79,7 @@ def passage_html(result, query: str, hovered: str = "") -> str:
         # Stop words ("of", "the") are counted in the score but would speckle the text: not highlighted.
         terms = [(s["start"], s["end"]) for s in exp.get("spans") or []
                  if s.get("kind", "term") == "term" and query_stems(str(s.get("term", "")))]
-        body = highlight(text, spans + terms, *MATCH_STYLE)
+        body = highlight(text, spans + terms, *_match_style())
     return f'<div style="line-height:140%">{body}</div>'
 
 

@@ -147,9 +147,9 @@ def image_words_html(words: list[dict]) -> str:
     for w in words[:24]:
         term = esc(w.get("term", ""))
         if w.get("shared"):
-            parts.append(f'<span style="background:#ffe7a3; font-weight:600">&nbsp;{term}&nbsp;</span>')
+            parts.append(f'<span style="background:#ffe7a3; color:#1f2328; font-weight:600">&nbsp;{term}&nbsp;</span>')
         else:
-            parts.append(f'<span style="color:#444">{term}</span>')
+            parts.append(f'<span>{term}</span>')
     return " ".join(parts)
 
 

@@ -6,7 +6,8 @@ import os
 import sys
 import time
 
-SCREENSHOT_SIZE = (1400, 860)
+# The window's default size: screenshots show what a new user sees (the detail pane must fit it).
+SCREENSHOT_SIZE = (1280, 800)
 WAIT_S = 600
 
 
@@ -39,6 +40,8 @@ def take_screenshot(app, window, path: str, query: str | None) -> int:
             print("lexiscope: the search did not finish", file=sys.stderr)
             return 1
     _wait_until(app, lambda: window.runner.active() == 0)  # thumbnails, the detail image, counts
+    if os.environ.get("LEXISCOPE_SCREENSHOT_DOCK") == "filters":  # show the facet sidebar's tab
+        window.facets.raise_()
     _wait_until(app, lambda: False, 0.3)  # let the last layouts and repaints land
     if query:  # the "Why it matched" panel, last in the pane, is what a query screenshot is for
         bar = window.detail.verticalScrollBar()

@@ -117,3 +117,23 @@ def test_facet_sidebar_filters_the_results(qtbot, window):
                     timeout=TIMEOUT_MS)
     dates = {r.date[:7] for r in window.last_response.results}
     assert dates == {"1916-07"}, dates
+
+
+def test_dark_scheme_follows_the_system_or_the_override(qtbot, monkeypatch):
+    from app.ui.qt import QApplication, QPalette
+    from app.ui.style import DARK, apply_scheme, color_scheme, style_sheet
+
+    app = QApplication.instance()
+    monkeypatch.setenv("LEXISCOPE_COLOR_SCHEME", "dark")
+    assert color_scheme() == "dark"
+    before = app.palette()
+    try:
+        apply_scheme(app, "dark")
+        assert app.palette().color(QPalette.ColorRole.Window).name() == DARK["#ffffff"]
+        assert app.palette().color(QPalette.ColorRole.Text).name() == DARK["#1f2328"]
+        sheet = style_sheet("dark")
+        assert "#ffffff" not in sheet and DARK["#ffffff"] in sheet  # every light colour swapped
+    finally:
+        app.setPalette(before)
+        app.setStyleSheet("")
+        app.setProperty("lexiscopeScheme", "light")
