@@ -55,6 +55,8 @@ class WelcomePage(QWidget):
 
     addFolder = Signal()
     trySample = Signal()
+    getImageModel = Signal()
+    importModel = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -78,6 +80,21 @@ class WelcomePage(QWidget):
         buttons.addWidget(sample)
         buttons.addWidget(add)
         buttons.addStretch()
+        # The image model is optional (605 MB): offered here, never pushed as a banner on a first look.
+        models_note = QLabel("To find photos by what they show, get the image model (about 605 MB), or import "
+                             "a model folder copied from another computer.")
+        models_note.setObjectName("welcomeBody")
+        models_note.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        models_note.setWordWrap(True)
+        self.get_model = QPushButton("Get the image model…")
+        self.get_model.clicked.connect(self.getImageModel)
+        self.import_model = QPushButton("Import a model folder…")
+        self.import_model.clicked.connect(self.importModel)
+        model_buttons = QHBoxLayout()
+        model_buttons.addStretch()
+        model_buttons.addWidget(self.get_model)
+        model_buttons.addWidget(self.import_model)
+        model_buttons.addStretch()
         layout = QVBoxLayout(self)
         layout.addStretch()
         layout.addWidget(title)
@@ -85,6 +102,9 @@ class WelcomePage(QWidget):
         layout.addWidget(body)
         layout.addSpacing(20)
         layout.addLayout(buttons)
+        layout.addSpacing(28)
+        layout.addWidget(models_note)
+        layout.addLayout(model_buttons)
         layout.addStretch()
 
 

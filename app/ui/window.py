@@ -167,6 +167,8 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         self.watcher.changed.connect(idx.add)
         self.results.welcome.addFolder.connect(self.choose_folder)
         self.results.welcome.trySample.connect(self.try_sample)
+        self.results.welcome.getImageModel.connect(lambda: self.get_model("download"))
+        self.results.welcome.importModel.connect(lambda: self.get_model("import"))
         view = self.results.view
         view.selectionModel().currentChanged.connect(self._current_changed)
         view.openRequested.connect(lambda index: self._open(index.data(RESULT_ROLE)))
@@ -212,6 +214,7 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         paths = [os.path.abspath(p) for p in paths if os.path.exists(p)]
         if not paths:
             return
+        self.banner.arm()
         for p in paths:
             if p not in self.settings.sources:
                 self.settings.sources.append(p)
@@ -294,8 +297,17 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
                                       f"Indexed: {kinds}." if kinds else "")
 
     # --- searching --------------------------------------------------------------------------------
+    def get_model(self, how: str) -> None:
+        """Download the image model, or import a model folder (the first-run page's buttons)."""
+        image = next((m for m in self.models if m.get("role") == "image"), {})
+        model_id = image.get("id") or "clip-vit-b-32-256-datacomp"
+        fix = (f"lexiscope models download image {model_id}" if how == "download"
+               else f"lexiscope models import image DIR --id {model_id}")
+        self.banner.run_fix(fix)
+
     def run_search(self, request) -> None:
         """Search (off the GUI thread); results arrive in :meth:`_show_response`."""
+        self.banner.arm()
         self.last_request = request
         self.searcher.search(request)
 

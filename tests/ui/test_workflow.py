@@ -137,3 +137,33 @@ def test_dark_scheme_follows_the_system_or_the_override(qtbot, monkeypatch):
         app.setPalette(before)
         app.setStyleSheet("")
         app.setProperty("lexiscopeScheme", "light")
+
+
+def test_first_run_page_paths(qtbot, window, tmp_path, monkeypatch):
+    from app.ui import window_actions
+    from app.ui.banner import describe_failure, percent_in
+    from app.ui.qt import QFileDialog
+
+    welcome = window.results.welcome
+    assert window.results.is_welcome() and not window.banner.isVisibleTo(window)
+    # "Add folder…": the chosen folder is indexed.
+    folder = make_files(tmp_path / "first", 2)
+    monkeypatch.setattr(window_actions.QFileDialog, "getExistingDirectory", lambda *a, **k: str(folder))
+    with qtbot.waitSignal(window.indexer.finished, timeout=TIMEOUT_MS) as done:
+        welcome.addFolder.emit()
+    assert done.args[0].indexed == 2
+    # "Import a model folder…" runs the real import on a folder without a model: a progress bar and a
+    # Cancel button while it runs, then the command's own reason in words.
+    empty = tmp_path / "not-a-model"
+    empty.mkdir()
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(empty))
+    welcome.import_model.click()
+    assert window.banner.isVisibleTo(window) and window.banner.cancel.isVisibleTo(window)
+    qtbot.waitUntil(lambda: not window.banner.busy.isVisibleTo(window), timeout=TIMEOUT_MS)
+    text = window.banner.text.text()
+    assert text.startswith("Could not get the model.") and "lexiscope models import" not in text, text
+    # A download's failures, as the download command reports them, read as causes.
+    assert describe_failure("requests.exceptions.ConnectionError: ... [Errno -2] Name or service not known")\
+        .startswith("No network")
+    assert describe_failure("OSError: [Errno 28] No space left on device").startswith("The disk is full")
+    assert percent_in("model.safetensors:  42%|####      | 250M/605M") == 42
