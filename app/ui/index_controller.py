@@ -50,6 +50,18 @@ def source_summary(sources: list[str]) -> dict:
     return {"roots": per_root, "by_kind": by_kind, "problems": problems, "documents": len(rows)}
 
 
+def count_files(paths: list[str], should_stop) -> int | None:
+    """How many files the scan of ``paths`` finds (the indexer's own scan rules); None if stopped."""
+    from app.ingest.scan import scan
+
+    n = 0
+    for _ in scan([Path(p) for p in paths]):
+        n += 1
+        if n % 500 == 0 and should_stop():
+            return None
+    return n
+
+
 def facet_counts():
     """Newspaper, place, entity and date counts of the index, for the facet sidebar (runs on a worker)."""
     from app.news.facets import news_facets
@@ -159,10 +171,16 @@ class IndexController(QObject):
         self.current_paths = paths
         self._stop_reason = ""
         self._meter = RateMeter()
+        self._counted = False
         self.progressText.emit("Starting…" + (" (loading models)" if use_models else ""))
         self.progressValue.emit(0, 0)
         self.current = self.runner.start(work, name="index", done=self._index_done, failed=self._failed,
                                          progress=self._progress)
+        # The indexing process needs seconds to start (a fresh Python, LanceDB, models); a walk of the
+        # folders here takes milliseconds, so the user sees how many files there are at once.
+        run = self.current
+        self.runner.start(lambda task: count_files(paths, task.should_stop), name="count",
+                          done=lambda n: self._quick_count(run, n))
         self._set_state(RUNNING)
 
     def _start_forget(self, folder: str) -> None:
@@ -180,7 +198,12 @@ class IndexController(QObject):
                                          failed=self._failed)
         self._set_state(RUNNING)
 
+    def _quick_count(self, run, n: int | None) -> None:
+        if run is self.current and not self._counted and n is not None and self.state == RUNNING:
+            self.progressText.emit(f"{n:,} files found; starting the indexer…")
+
     def _progress(self, p) -> None:
+        self._counted = self._counted or bool(p.done or p.total)
         self.progressText.emit(self._meter.describe(p))
         if p.phase in ("indexing", "meaning") and p.total:
             self.progressValue.emit(p.done, p.total)

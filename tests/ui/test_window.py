@@ -116,18 +116,24 @@ def test_markup_in_names_is_shown_literally(qtbot, window, tmp_path):
 
 
 def test_cancel_stops_indexing_and_leaves_a_searchable_index(qtbot, window, tmp_path):
+    from app.pipeline import BATCH_FILES
+
     folder = make_files(tmp_path / "many", 300)
     progress = []
+    at_click = []
 
     def on_value(done, total):
         progress.append((done, total))
         if done and total and window.indexer.state == "running":
+            at_click.append(done)
             window.sources.cancel.click()
 
     window.indexer.progressValue.connect(on_value)
     report = index_and_wait(qtbot, window, [folder])
     assert report.cancelled
     assert 0 < report.indexed < 300
+    # Latency in files, not seconds: the run stops within one small batch of the click.
+    assert report.indexed - at_click[0] <= BATCH_FILES, (at_click, report.indexed)
     response = search_and_wait(qtbot, window, "lighthouse")
     assert response.results
     assert window.indexer.state == "idle"
@@ -136,16 +142,21 @@ def test_cancel_stops_indexing_and_leaves_a_searchable_index(qtbot, window, tmp_
 def test_pause_is_remembered_and_resume_finishes(qtbot, window, tmp_path):
     from app.ui.state import UiState
 
+    from app.pipeline import BATCH_FILES
+
     folder = make_files(tmp_path / "many", 300)
+    at_click = []
 
     def on_value(done, total):
         if done and total and window.indexer.state == "running":
+            at_click.append(done)
             window.sources.pause.click()
 
     window.indexer.progressValue.connect(on_value)
     report = index_and_wait(qtbot, window, [folder])
     window.indexer.progressValue.disconnect(on_value)
     assert report.cancelled
+    assert report.indexed - at_click[0] <= BATCH_FILES, (at_click, report.indexed)  # latency in files
     assert window.indexer.state == "paused"
     assert UiState.load().paused == [str(folder)]
     assert window.sources.resume.isVisibleTo(window.sources)
@@ -154,6 +165,24 @@ def test_pause_is_remembered_and_resume_finishes(qtbot, window, tmp_path):
     assert not blocker.args[0].cancelled
     assert blocker.args[0].indexed + blocker.args[0].unchanged == 300
     assert UiState.load().paused == []
+
+
+def test_cancel_while_a_pause_is_stopping_wins(qtbot, window, tmp_path):
+    from app.ui.state import UiState
+
+    folder = make_files(tmp_path / "many", 200)
+
+    def on_value(done, total):
+        if done and total and window.indexer.state == "running":
+            window.sources.pause.click()
+            assert window.indexer.state == "stopping" and window.sources.cancel.isEnabled()
+            window.sources.cancel.click()
+
+    window.indexer.progressValue.connect(on_value)
+    report = index_and_wait(qtbot, window, [folder])
+    window.indexer.progressValue.disconnect(on_value)
+    assert report.cancelled and window.indexer.state == "idle" and UiState.load().paused == []
+    assert "resume" not in window.sources.status.text().lower()
 
 
 def test_image_query_finds_the_picture(qtbot, window):
