@@ -48,6 +48,15 @@ def index_paths(
     if missing:
         raise FileNotFoundError(f"no such file or folder: {', '.join(missing)}")
     root = root or data_root()
+    if embedder is None:
+        # Nothing changed since the last complete run: answered from the catalog, with no LanceDB and no model
+        # (the window's resume and re-index of unchanged folders land here).
+        quick = catalog.quick_noop(paths, settings, root, use_models=use_models)
+        if quick is not None:
+            report = IndexReport(seen=quick["seen"], unchanged=quick["unchanged"])
+            if on_progress:
+                on_progress(Progress("done"))
+            return report
     _refuse_damaged(root)
     notes: list[str] = []
     store = Store(root)
