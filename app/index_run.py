@@ -57,6 +57,8 @@ def index_paths(
             if on_progress:
                 on_progress(Progress("done"))
             return report
+    if on_progress:
+        on_progress(Progress("scanning"))  # at once: opening LanceDB below takes a second or two
     _refuse_damaged(root)
     notes: list[str] = []
     store = Store(root)
