@@ -206,12 +206,15 @@ def bm25_terms(store, query_text: str, results) -> dict[str, list[dict]]:
     return {pid: list(terms.values()) for pid, terms in by_passage.items()}
 
 
-def dense_alignment(text_encoder, query: str | tuple, passage: str) -> list[dict]:
+def dense_alignment(text_encoder, query: str | tuple, passage: str, query_text: str = "") -> list[dict]:
     """MaxSim: each query token's most similar passage token (above a floor), as spans in ``passage``.
 
-    ``query`` is the text, or its ``token_embeddings`` already computed (reused across results).
+    ``query`` is the text, or its ``token_embeddings`` already computed (reused across results, with the
+    text as ``query_text``). The query side is named by its whole word ("quarantine", never "aran").
     """
-    q_tokens, _, q_vecs = text_encoder.token_embeddings(query) if isinstance(query, str) else query
+    if isinstance(query, str):
+        query_text = query
+    q_tokens, q_offsets, q_vecs = text_encoder.token_embeddings(query) if isinstance(query, str) else query
     p_tokens, p_offsets, p_vecs = text_encoder.token_embeddings(passage)
     if not len(q_vecs) or not len(p_vecs):
         return []
@@ -220,12 +223,16 @@ def dense_alignment(text_encoder, query: str | tuple, passage: str) -> list[dict
     out = {}
     for qi, pi in enumerate(best):
         sim = float(sims[qi, pi])
-        if sim < ALIGN_MIN_SIM or _is_weak(q_tokens[qi]):
+        word = q_tokens[qi].lstrip("#")
+        if query_text and qi < len(q_offsets):
+            qs, qe = _word_at(query_text, *q_offsets[qi])
+            word = query_text[qs:qe].lower() or word
+        if sim < ALIGN_MIN_SIM or _is_weak(word):
             continue
         s, e = _word_at(passage, *p_offsets[pi])
         prev = out.get((s, e))
         if prev is None or prev["similarity"] < sim:
-            out[(s, e)] = {"start": s, "end": e, "term": q_tokens[qi].lstrip("#"), "kind": "dense",
+            out[(s, e)] = {"start": s, "end": e, "term": word, "kind": "dense",
                            "similarity": round(sim, 4)}
     return sorted(out.values(), key=lambda s: s["start"])
 
@@ -319,7 +326,7 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
             exp["coverage"] = round(shown / total, 4) if total > 0 else None
         if dense_spans and i < DENSE_ALIGN_TOP and text_encoder is not None and r.kind != "image" and query_text:
             query_tokens = query_tokens or text_encoder.token_embeddings(query_text)
-            exp["spans"] = sorted(exp["spans"] + dense_alignment(text_encoder, query_tokens, r.passage_text),
+            exp["spans"] = sorted(exp["spans"] + dense_alignment(text_encoder, query_tokens, r.passage_text, query_text),
                                   key=lambda s: (s["start"], s["kind"]))
             exp["dense_spans"] = True
         else:

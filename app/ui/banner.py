@@ -13,6 +13,7 @@ import re
 import shlex
 import sys
 
+from app.ui.text import tooltip
 from app.ui.qt import QFrame, QGuiApplication, QHBoxLayout, QLabel, QProcess, QProgressBar, QPushButton, Qt, Signal
 
 
@@ -60,6 +61,12 @@ _CAUSES = (
     (("Permission denied",), "Lexiscope may not write to its data folder: {line}"),
     (("sha256", "checksum", "does not match"), "The downloaded files are damaged (their checksum differs); try again."),
 )
+SHORT = {
+    "image": "No image model yet: photos are found by name, folder and date, not by what they show.",
+    "text": "No text model: search matches words only, not meaning.",
+    "vocab": "No vocabulary model: results are explained by their matching words only.",
+    "ner": "No entity recogniser: “Find parallels” cannot mask names.",
+}
 _PERCENT = re.compile(r"(\d{1,3})%\|")
 
 
@@ -138,7 +145,11 @@ class ModelBanner(QFrame):
         first = missing[0]
         more = f" ({len(missing) - 1} more missing)" if len(missing) > 1 else ""
         self.fix = first.get("fix") or ""
-        self.text.setText(f"{first.get('message') or first.get('role', 'A model') + ' is missing'}{more}")
+        message = first.get("message") or first.get("role", "A model") + " is missing"
+        # A sentence a user can act on; the full message (with the commands) is the tooltip.
+        short = SHORT.get(first.get("role"), "")
+        self.text.setText(f"{short or message}{more}")
+        self.text.setToolTip(tooltip(message))
         args = _runnable(self.fix)
         self.action.setText("Get it" if args else "Copy the fix command")
         self.action.setToolTip(self.fix)
