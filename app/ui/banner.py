@@ -13,8 +13,8 @@ import re
 import shlex
 import sys
 
-from app.ui.text import tooltip
 from app.ui.qt import QFrame, QGuiApplication, QHBoxLayout, QLabel, QProcess, QProgressBar, QPushButton, Qt, Signal
+from app.ui.text import tooltip
 
 
 def model_status(settings) -> list[dict]:
