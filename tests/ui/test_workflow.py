@@ -167,3 +167,24 @@ def test_first_run_page_paths(qtbot, window, tmp_path, monkeypatch):
         .startswith("No network")
     assert describe_failure("OSError: [Errno 28] No space left on device").startswith("The disk is full")
     assert percent_in("model.safetensors:  42%|####      | 250M/605M") == 42
+
+
+def test_words_search_answers_while_the_drop_is_still_indexing(qtbot, window, tmp_path):
+    """Pass 1 commits words in small batches: a search finds the first files before the run ends."""
+    folder = make_files(tmp_path / "dropped", 400)
+    events: list[str] = []
+    window.indexer.finished.connect(lambda report: events.append("finished"))
+    window.searcher.results.connect(lambda req, resp, thumbs: events.append("results" if resp.results else "empty"))
+
+    def on_value(done, total):
+        # Ask (again, as progress goes on) until the list has results, as a user would.
+        if done and total and "results" not in events and window.indexer.busy() and not window.searcher._running:
+            events.append("asked")
+            window.search_bar.search_words("lighthouse keeper")
+
+    window.indexer.progressValue.connect(on_value)
+    window.add_paths([str(folder)])
+    qtbot.waitUntil(lambda: "finished" in events, timeout=TIMEOUT_MS)
+    window.indexer.progressValue.disconnect(on_value)
+    assert "asked" in events
+    assert events.index("results") < events.index("finished"), events
