@@ -174,17 +174,65 @@ def build_embedder(settings: Settings, root: Path | None = None) -> Embedder:
     return Embedder(load_models(settings))
 
 
+def index_model_ids(store: Store) -> dict[str, str]:
+    """Role -> the model id the index's vectors were made with (only the roles the index has)."""
+    ids = {{"vec_text": "text", "vec_clip": "image"}.get(c.name, "text"): c.model_id for c in store.vector_columns()}
+    if store.vocab_model():
+        ids["vocab"] = store.vocab_model()
+    return ids
+
+
+def unavailable_message(role: str, model_id: str, why: str) -> str:
+    """Why a run stops when a model the index was built with cannot be loaded, and the two ways out."""
+    return (f"the {role} model '{model_id}' this index was built with cannot be used: {why}\n"
+            f"Nothing was changed. Reinstall it (`lexiscope models import {role} DIR --id {model_id}`, or "
+            f"`lexiscope models download {role} {model_id}` for a catalog model), or choose another {role} model "
+            "in the settings and index again (that re-embeds every passage).")
+
+
+def require_index_models(store: Store, settings: Settings) -> None:
+    """Raise ModelUnavailable when a model the index records would be replaced only because it is broken.
+
+    A role the settings leave on "default" is resolved among the installed models; a garbage manifest makes
+    the index's model look uninstalled, and the default would then silently become another model (and
+    the next run re-embed everything with it). A model the user chose explicitly is a documented change.
+    """
+    from app.errors import ModelUnavailable
+    from models.loader import spec_for
+    from models.resolve import resolve
+    from models.verify import ModelError
+
+    for role, model_id in index_model_ids(store).items():
+        chosen = getattr(settings, _SETTING[role])
+        if chosen and chosen != model_id:
+            continue
+        try:
+            resolve(spec_for(role, model_id, cache_dir()), cache_dir())
+        except ModelError as exc:
+            raise ModelUnavailable(unavailable_message(role, model_id, str(exc))) from exc
+
+
 def build_retrievers(store: Store, settings: Settings) -> list:
-    """Retrieval components for a store: dense/CLIP/sparse where the index has the vectors."""
+    """Retrieval components for a store: dense/CLIP/sparse where the index has the vectors.
+
+    Queries are encoded with the very models the index records, whatever the settings now prefer: a
+    query vector from another model scores nonsense against these documents. A missing text or
+    vocabulary model stops the search with the fix (ModelUnavailable); a missing image model is a note
+    (images stay findable by name, folder and date, as everywhere in the app).
+    """
+    from dataclasses import replace
+
+    from app.errors import ModelUnavailable
     from app.search.retrievers import ModelRetriever
 
-    cols = {c.name for c in store.vector_columns()}
-    if not cols and not store.vocab_model():
+    ids = index_model_ids(store)
+    if not ids:
         return []
-    roles = tuple(r for r, c in (("text", "vec_text"), ("image", "vec_clip")) if c in cols)
-    if store.vocab_model():
-        roles += ("vocab",)
-    models = load_models(settings, roles=roles)
+    pinned = replace(settings, **{_SETTING[role]: model_id for role, model_id in ids.items()})
+    models = load_models(pinned, roles=tuple(r for r in ROLES if r in ids))
+    for role in ("text", "vocab"):
+        if role in models.missing:
+            raise ModelUnavailable(unavailable_message(role, ids[role], models.missing[role]))
     return [ModelRetriever(models)]
 
 

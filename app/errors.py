@@ -11,3 +11,8 @@ class IndexDamaged(UserError):
 
 class IndexTooNew(Exception):
     """The index on disk was written by a newer Lexiscope (defined here so the CLI starts without pyarrow)."""
+
+
+class ModelUnavailable(UserError):
+    """A model the index was built with cannot be loaded (missing or damaged): the run stops rather than
+    silently use another model against vectors it did not make."""

@@ -62,6 +62,10 @@ def index_paths(
     _refuse_damaged(root)
     notes: list[str] = []
     store = Store(root)
+    if use_models and embedder is None:
+        from app.embed import require_index_models
+
+        require_index_models(store, settings)  # before anything is written: a broken model stops the run
     with store.lock():
         catalog.invalidate(root)
         report = _drive(run_index(store, paths, passage_chars=settings.passage_chars,
