@@ -175,8 +175,19 @@ def build_embedder(settings: Settings, root: Path | None = None) -> Embedder:
 
 
 def index_model_ids(store: Store) -> dict[str, str]:
-    """Role -> the model id the index's vectors were made with (only the roles the index has)."""
-    ids = {{"vec_text": "text", "vec_clip": "image"}.get(c.name, "text"): c.model_id for c in store.vector_columns()}
+    """Role -> the model id the index's vectors were made with (only the roles the index has).
+
+    An image column made by a CLIP folder without a catalog or import id (recorded as ``open_clip-…``)
+    names no model to pin; that role then follows the settings, as before.
+    """
+    from models.catalog import CATALOG
+
+    ids = {}
+    for col in store.vector_columns():
+        role = {"vec_text": "text", "vec_clip": "image"}.get(col.name, "text")
+        if role == "image" and col.model_id.startswith("open_clip") and col.model_id not in CATALOG:
+            continue
+        ids[role] = col.model_id
     if store.vocab_model():
         ids["vocab"] = store.vocab_model()
     return ids
@@ -225,11 +236,14 @@ def build_retrievers(store: Store, settings: Settings) -> list:
     from app.errors import ModelUnavailable
     from app.search.retrievers import ModelRetriever
 
-    ids = index_model_ids(store)
-    if not ids:
+    cols = {c.name for c in store.vector_columns()}
+    roles = tuple(r for r, c in (("text", "vec_text"), ("vocab", None), ("image", "vec_clip"))
+                  if (c in cols if c else store.vocab_model()))
+    if not roles:
         return []
+    ids = index_model_ids(store)
     pinned = replace(settings, **{_SETTING[role]: model_id for role, model_id in ids.items()})
-    models = load_models(pinned, roles=tuple(r for r in ROLES if r in ids))
+    models = load_models(pinned, roles=roles)
     for role in ("text", "vocab"):
         if role in models.missing:
             raise ModelUnavailable(unavailable_message(role, ids[role], models.missing[role]))
