@@ -107,7 +107,11 @@ class Searcher:
         from app.news.reprints import group
 
         # Printings of one wire story collapse into one result (app.news): fetch more to still fill ``k``.
-        results = group(self._group(fused, k * 3, lexical), self.store)[:k]
+        results = group(self._group(fused, k * 3), self.store)[:k]
+        # Snippets only for the results shown (the 3k candidates cost ~2/3 of a words-only search).
+        stems = query_stems(lexical)
+        for r in results:
+            r.snippet, r.highlights = make_snippet(r.passage_text, match_spans(r.passage_text, stems))
         if options.get("explain") and self.explainer is not None:
             # explain="terms" skips the dense token alignment (exports of many rows need only the terms).
             self.explainer(self, terms, results, dense_spans=options.get("explain") != "terms")
@@ -134,9 +138,8 @@ class Searcher:
                 out.append(t)
         return out, " ".join(shown) or None, []
 
-    def _group(self, fused: list[Candidate], k: int, query: str) -> list[Result]:
+    def _group(self, fused: list[Candidate], k: int) -> list[Result]:
         """Keep each document's best passage, in fused order, up to ``k`` documents."""
-        stems = query_stems(query)
         best: list[Candidate] = []
         seen: set[str] = set()
         for cand in fused:
@@ -157,7 +160,6 @@ class Searcher:
             row = full[cand.row["passage_id"]]
             doc = docs.get(row["doc_id"], {})
             text = row.get("text") or ""
-            snippet, highlights = make_snippet(text, match_spans(text, stems))
             results.append(
                 Result(
                     rank=len(results) + 1,
@@ -167,8 +169,8 @@ class Searcher:
                     kind=row["kind"],
                     title=row["title"],
                     date=row["date"],
-                    snippet=snippet,
-                    highlights=highlights,
+                    snippet="",  # filled in for the results kept (Searcher.search)
+                    highlights=[],
                     passage_id=row["passage_id"],
                     passage_start=row["start"],
                     passage_end=row["end"],
