@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 
 from app.config import Settings
-from app.ui.index_process import run_in_child
+from app.ui.index_process import IndexServer
 from app.ui.progress_text import RateMeter
 from app.ui.search_logic import open_store_retrying
 from app.ui.qt import QObject, Signal
@@ -94,6 +94,8 @@ class IndexController(QObject):
         self._stop_reason = ""
         self._meter = RateMeter()
         self.last_report = None
+        # One indexing process for the window's life: models load once, not on every Resume.
+        self.server = IndexServer()
 
     # --- commands from the window ------------------------------------------------------------------
     def add(self, paths: list[str | Path]) -> None:
@@ -143,6 +145,15 @@ class IndexController(QObject):
         """True while a job runs."""
         return self.current is not None
 
+    def reset_models(self) -> None:
+        """Models or settings changed: the next run starts a fresh indexing process (when none is running)."""
+        if self.current is None:
+            self.server.reset()
+
+    def shutdown(self) -> None:
+        """End the indexing process (on quit, after the run in progress has been asked to stop)."""
+        self.server.close()
+
     # --- running -----------------------------------------------------------------------------------
     def _set_state(self, state: str) -> None:
         self.state = state
@@ -161,12 +172,12 @@ class IndexController(QObject):
             self._start_forget(paths[0])
 
     def _start_index(self, paths: list[str]) -> None:
-        settings, use_models = self.settings, self.use_models
+        settings, use_models, server = self.settings, self.use_models, self.server
 
         def work(task: Task):
-            # The run itself happens in a child process (see app.ui.index_process for why).
-            return run_in_child(paths, settings, use_models=use_models, on_progress=task.report,
-                                should_stop=task.should_stop)
+            # The run itself happens in the indexing process (see app.ui.index_process for why).
+            return server.run(paths, settings, use_models=use_models, on_progress=task.report,
+                              should_stop=task.should_stop)
 
         self.current_paths = paths
         self._stop_reason = ""

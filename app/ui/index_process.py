@@ -85,3 +85,87 @@ def run_in_child(paths: list[str], settings, *, use_models: bool = True,
             proc.join(timeout=5)
         out.close()
         out.join_thread()
+
+
+def _serve(inbox, out, stop) -> None:
+    """Entry point of the long-lived indexing process: one run per message, models kept between runs."""
+    _lower_priority(NICE)
+    while True:
+        message = inbox.get()
+        if message[0] == "quit":
+            return
+        _, paths, settings, use_models = message
+        try:
+            from app.index_run import index_paths
+
+            report = index_paths(paths, settings, on_progress=lambda p: out.put(("progress", p)),
+                                 should_stop=stop.is_set, use_models=use_models)
+            out.put(("done", report))
+        except BaseException as exc:  # noqa: BLE001 - everything goes back to the window as a message
+            out.put(("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+class IndexServer:
+    """One indexing process that stays up between runs, so Resume (or the next drop) does not load the
+    models again: they stay cached in that process (app.embed's per-process cache). Runs are serial (the
+    store has one writer). :meth:`reset` ends the process after a model or settings change;
+    :meth:`close` on quit.
+    """
+
+    def __init__(self):
+        self.proc = None
+        self._inbox = self._out = self._stop = None
+
+    def _ensure(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            return
+        self._inbox, self._out, self._stop = _CTX.Queue(), _CTX.Queue(), _CTX.Event()
+        self.proc = _CTX.Process(target=_serve, args=(self._inbox, self._out, self._stop),
+                                 name="lexiscope-indexer", daemon=True)
+        self.proc.start()
+
+    def run(self, paths: list[str], settings, *, use_models: bool = True,
+            on_progress: Callable[[object], None] | None = None,
+            should_stop: Callable[[], bool] = lambda: False):
+        """Index ``paths`` in the indexing process; returns its IndexReport, raises IndexProcessError."""
+        self._ensure()
+        self._stop.clear()
+        self._inbox.put(("index", list(paths), settings, use_models))
+        while True:
+            if should_stop() and not self._stop.is_set():
+                self._stop.set()
+            try:
+                message = self._out.get(timeout=POLL_S)
+            except queue.Empty:
+                if not self.proc.is_alive():
+                    code = self.proc.exitcode
+                    self.proc = None
+                    raise IndexProcessError(f"the indexer stopped unexpectedly (exit code {code})") from None
+                continue
+            if message[0] == "progress":
+                if on_progress:
+                    on_progress(message[1])
+            elif message[0] == "done":
+                return message[1]
+            else:
+                raise IndexProcessError(message[1])
+
+    def reset(self) -> None:
+        """End the process (when idle) so the next run starts afresh, e.g. with newly installed models."""
+        self.close()
+
+    def close(self) -> None:
+        """Ask the process to quit (after its current run stops) and wait for it briefly."""
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        if self._stop is not None:
+            self._stop.set()
+        try:
+            self._inbox.put(("quit",))
+        except (OSError, ValueError):
+            pass
+        proc.join(timeout=10)
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=5)

@@ -367,6 +367,7 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
 
     def _models_fixed(self) -> None:
         self.searcher.invalidate()
+        self.indexer.reset_models()
         self.runner.start(lambda task: model_status(self.settings), name="models", done=self._models_loaded)
 
     # --- closing ----------------------------------------------------------------------------------
@@ -387,6 +388,7 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         self.runner.stop_all(0)  # set every abort flag (a search waiting on the child returns at once)
         self.searcher.shutdown()
         self.runner.stop_all()
+        self.indexer.shutdown()
         super().closeEvent(event)
 
 

@@ -69,6 +69,7 @@ class WindowActions:
         if dialog.exec():
             dialog.apply()
             self.searcher.invalidate(self.settings)  # device or masking may have changed
+            self.indexer.reset_models()
             self.statusBar().showMessage("Settings saved.", 5000)
 
     def preview(self, result) -> None:
