@@ -83,11 +83,13 @@ def indexed_columns(table) -> set[str]:
 
 def plan(store) -> list[Plan]:
     """Per dense vector column, what :func:`refresh` would do now."""
-    rows = store.passages.count_rows()
     have = indexed_columns(store.passages)
     state = load_state(store)
     out = []
     for col in store.vector_columns():
+        # Only rows with a vector count: the words pass writes passages before the models pass fills them
+        # (app.enrich), and an index cannot be trained on nulls.
+        rows = store.passages.count_rows(f"{col.name} IS NOT NULL")
         if col.name in have:
             trained = int(state.get(col.name, {}).get("trained_rows", rows))
             action = "retrain" if rows >= RETRAIN_GROWTH * max(trained, 1) else "update"

@@ -86,6 +86,15 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
     rng = np.random.default_rng(7)
     q_ids, q_w = np.array([1001, 1050, 1100, 1222, 1399], dtype=np.int32), np.array([0.5, 1.0, 0.25, 2.0, 0.75])
 
+    # Passages without vectors yet (the words pass) do not count towards the threshold.
+    rows = _passages("w0", 400, rng)
+    for r in rows:
+        r["vec_text"] = None
+    store.write_batch([_doc("w0", 400)], rows)
+    store.finish()
+    assert vector_index.indexed_columns(store.passages) == set()
+    store.delete_documents(["w0"])
+
     # Create: below the threshold, no vector index (exact search); FTS and postings exist.
     _add(store, rng, 0, 20)
     store.finish()
