@@ -140,6 +140,13 @@ def run_index(
 
     todo: list[Item] = []
     for path, root in found:
+        if not _storable(path):
+            # LanceDB (Arrow) stores UTF-8 text only; a name of other bytes (an old Latin-1 archive) would
+            # fail the whole batch. Reported, with its bytes escaped, and left out.
+            report.problems.append({"path": os.fsencode(path).decode("utf-8", "backslashreplace"),
+                                    "state": "skipped", "reason": "file name is not valid UTF-8: rename it to index it"})
+            report.skipped += 1
+            continue
         try:
             st = path.stat()
         except OSError as exc:
@@ -270,6 +277,15 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[
     report.indexed += 1
     by_hash[item.content_hash] = doc
     return [(doc, prows)]
+
+
+def _storable(path: Path) -> bool:
+    """True when ``path`` can be stored as UTF-8 text (no undecodable bytes in its name)."""
+    try:
+        str(path).encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _records(item, store, report, passage_chars) -> list[tuple[dict, list[dict]]]:

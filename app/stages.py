@@ -142,7 +142,7 @@ def passage_rows(item: Item, doc: dict, passage_chars: int, ex: Extracted | None
         keep = [i for i, t in enumerate(texts) if len(_REAL_WORD.findall(t)) >= MIN_WORDS] or list(range(len(texts)))
         spans, texts = [spans[i] for i in keep], [texts[i] for i in keep]
     return [
-        {**base, "passage_id": f"{item.doc_id}:{i}", "ordinal": i, "start": s, "end": e, "text": t,
+        {**base, "passage_id": f"{doc['doc_id']}:{i}", "ordinal": i, "start": s, "end": e, "text": t,
          "sparse_ids": [], "sparse_w": [], "enriched": ""}
         for i, ((s, e), t) in enumerate(zip(spans, texts))
     ]
