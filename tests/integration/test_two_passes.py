@@ -2,6 +2,7 @@
 
 - pass 1 (``--lexical-only``) makes files searchable by words, results say ``ready: words``;
 - a later run with a model reads no file again and adds vectors to every passage (``ready: meaning``);
+- a dropped folder is searchable by words before any model loads (the order of events);
 - pass 2 killed at any of its write boundaries (app.faults.PASS2: the table swap and the batch writes)
   resumes on the next run with nothing embedded twice, and the index stays searchable by words in between.
 """
@@ -127,3 +128,23 @@ def test_killed_pass_two_resumes_with_nothing_embedded_twice(home, tmp_path, tin
     store = Store(home)
     assert store.passages.count_rows("vec_text IS NULL") == 0
     assert {r["passage_id"] for r in store.passage_rows("true", ["passage_id"])} == all_ids
+
+
+def test_searchable_by_words_before_any_model_loads(home, tmp_path, tiny_bert):
+    """The order of events a dropped folder goes through: words written and searchable, then models, then meaning."""
+    folder = make_tree(tmp_path / "tree", 3)
+    settings = with_model(home, tiny_bert)
+    events: list[str] = []
+    seen_at_loading: list[str] = []
+
+    def on_progress(p) -> None:
+        if not events or events[-1] != p.phase:
+            events.append(p.phase)
+        if p.phase == "loading":
+            # Another reader (the window's search process) opens the index while the models load.
+            seen_at_loading.extend(r.to_json()["ready"] for r in Searcher(Store(home)).search(token(201), k=3).results)
+
+    report = index_paths([folder], settings, on_progress=on_progress)
+    assert seen_at_loading == ["words"]
+    assert events.index("indexing") < events.index("loading") < events.index("meaning") < len(events) - 1
+    assert events[-1] == "done" and report.meaning_pending == 0
