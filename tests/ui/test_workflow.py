@@ -188,3 +188,25 @@ def test_words_search_answers_while_the_drop_is_still_indexing(qtbot, window, tm
     window.indexer.progressValue.disconnect(on_value)
     assert "asked" in events
     assert events.index("results") < events.index("finished"), events
+
+
+def test_quick_look_shows_the_whole_document_at_the_hit(qtbot, window, tmp_path):
+    from app.ui.preview import PreviewDialog
+
+    folder = tmp_path / "long"
+    folder.mkdir()
+    paragraphs = [f"Paragraph {i}: the minutes record the harbour board's business in plain words." for i in range(60)]
+    paragraphs[5] += " A strike was threatened."
+    paragraphs[50] += " The strike began at the docks, a lighthouse keeper reported."
+    (folder / "minutes.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    index_and_wait(qtbot, window, [folder])
+    response = search_and_wait(qtbot, window, "strike lighthouse keeper")
+    hit = response.results[0]
+    assert hit.passage_start > 0  # the hit is a later passage of the document
+    dialog = PreviewDialog(hit, "strike")
+    qtbot.addWidget(dialog)
+    assert len(dialog.matches) == 2  # both strikes, across passages: the whole document is there
+    # It opens at the hit's passage (the later strike, next to the lighthouse keeper), not at the top.
+    assert dialog.matches[dialog.index][0] >= hit.passage_start
+    qtbot.keyClick(dialog, Qt.Key.Key_F3)
+    assert dialog.status.text().startswith("Match ")
