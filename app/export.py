@@ -150,8 +150,13 @@ def render(response: SearchResponse, fmt: str, index_info: dict | None = None) -
 
 
 def _md(value) -> str:
-    """Escape text for a Markdown table cell."""
+    """Escape text for a Markdown table cell: never a link, image or HTML.
+
+    Titles and snippets come from the user's documents; a document holding ``[x](javascript:…)`` must
+    not become a clickable link in the export. Brackets are escaped, so no link syntax survives.
+    """
     text = cell(value).replace("\n", " ").replace("|", "\\|")
+    text = text.replace("[", "\\[").replace("]", "\\]")
     return text.replace("<", "&lt;").replace(">", "&gt;")
 
 

@@ -17,6 +17,8 @@ sha256 is recorded and checked before it is loaded.
 
 from __future__ import annotations
 
+import errno
+import glob
 import hashlib
 import importlib.util
 import json
@@ -25,6 +27,7 @@ import os
 import platform
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -37,11 +40,16 @@ RECIPE = 2  # 2: the fp32 graph is written from safetensors by models.bert_onnx 
 GRAPH = "model.int8.onnx"
 BUILD_INFO = "build.json"
 FAILED = ".failed"  # suffix of the marker a failed build leaves beside its target
+# A failed build is not retried on every start (it costs seconds), but not never either: the cause may be
+# gone a day later (a model fixed, memory freed). A full disk or exhausted memory leaves no marker at all.
+RETRY_AFTER_S = 24 * 3600
+_TRANSIENT = (errno.ENOSPC, errno.EDQUOT, errno.ENOMEM)
 
 
 class BuildFailed(RuntimeError):
-    """An earlier attempt to build this graph failed; it is not retried until the recipe or ONNX Runtime
-    changes (or the marker is deleted), so a model that cannot be exported costs its build time once."""
+    """An earlier attempt to build this graph failed; it is retried after ``RETRY_AFTER_S`` (or when the
+    recipe or ONNX Runtime changes, or the marker is deleted), so a model that cannot be exported does not
+    cost its build time on every start."""
 
 
 def available() -> bool:
@@ -101,8 +109,15 @@ def ensure_graph(model_folder: Path, target: Path, *, reduce_range: bool) -> Pat
         if _verified(target):
             return target / GRAPH
         if failed.is_file():
-            raise BuildFailed(f"an earlier build failed ({failed.read_text(encoding='utf-8').strip()}); "
-                              f"delete {failed} to try again")
+            if time.time() - failed.stat().st_mtime < RETRY_AFTER_S:
+                raise BuildFailed(f"an earlier build failed ({failed.read_text(encoding='utf-8').strip()}); "
+                                  f"retried after {RETRY_AFTER_S // 3600} h, or delete {failed} to try now")
+            failed.unlink()
+        # A build killed half-way (kill -9, power cut) left its staging folder; we hold the lock, so any
+        # staging folder of this target is such a leftover.
+        for stale in target.parent.glob(glob.escape(target.name) + ".*"):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
         shutil.rmtree(target, ignore_errors=True)
         staging = Path(tempfile.mkdtemp(prefix=target.name + ".", dir=target.parent))
         try:
@@ -113,7 +128,12 @@ def ensure_graph(model_folder: Path, target: Path, *, reduce_range: bool) -> Pat
             (staging / BUILD_INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
             os.replace(staging, target)
         except Exception as exc:
-            failed.write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
+            transient = isinstance(exc, MemoryError) or (isinstance(exc, OSError) and exc.errno in _TRANSIENT)
+            if not transient:
+                try:
+                    failed.write_text(f"{type(exc).__name__}: {exc}\n", encoding="utf-8")
+                except OSError:
+                    pass  # no room even for the marker: the next start simply tries again
             raise
         finally:
             shutil.rmtree(staging, ignore_errors=True)

@@ -115,3 +115,39 @@ def test_a_failed_build_is_not_retried_on_every_start(tiny, cache):
     marker.unlink()
     target.unlink()
     assert TextEncoder(spec, folder, precision="auto", cache_dir=cache).precision == "int8"
+
+
+def test_a_failed_build_is_retried_after_a_day_and_leftovers_are_swept(tiny, cache):
+    import os
+    import time
+
+    spec, folder = tiny
+    target = onnx_text.graph_folder(cache, spec.id, onnx_text.source_fingerprint(folder, {}),
+                                    onnx_text.cpu_has_vnni() is not True)
+    target.parent.mkdir(parents=True)
+    marker = target.with_name(target.name + onnx_text.FAILED)
+    marker.write_text("OSError: earlier trouble\n")
+    old = time.time() - onnx_text.RETRY_AFTER_S - 60
+    os.utime(marker, (old, old))
+    leftover = target.with_name(target.name + ".k1ll3d")  # the staging folder of a build killed half-way
+    leftover.mkdir()
+    (leftover / "model.fp32.onnx").write_bytes(b"\0" * 4096)
+    assert TextEncoder(spec, folder, precision="auto", cache_dir=cache).precision == "int8"
+    assert not marker.exists() and not leftover.exists()
+
+
+def test_a_full_disk_leaves_no_marker(tiny, cache, monkeypatch):
+    import errno
+
+    spec, folder = tiny
+
+    def disk_full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(onnx_text, "_build", disk_full)  # the failure a full disk gives, at the build step
+    target = onnx_text.graph_folder(cache, spec.id, onnx_text.source_fingerprint(folder, {}),
+                                    onnx_text.cpu_has_vnni() is not True)
+    with pytest.raises(OSError):
+        onnx_text.ensure_graph(folder, target, reduce_range=True)
+    assert not target.with_name(target.name + onnx_text.FAILED).exists()
+    assert not [p for p in target.parent.iterdir() if p.is_dir()]  # its staging folder is gone too

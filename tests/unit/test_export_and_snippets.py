@@ -89,3 +89,13 @@ def test_filters_and_dates():
     assert "kind IN ('news')" in where and "'/a/b''c'" in where and "date >= '1916-07-01'" in where
     assert "date <= '1916-12-31'" in where
     assert Filters().where() is None
+
+
+def test_markdown_export_has_no_links_from_document_text():
+    # A document's text holding link syntax stays text: no javascript:/data: link reaches the export.
+    resp = _response(title="[click](javascript:alert(1))", snippet="![img](data:text/html,x) and <javascript:alert(2)>")
+    md = export.render(resp, "md")
+    import re
+
+    assert not re.search(r"(?<!\\)\]\(", md) and "<javascript:" not in md  # no unescaped "](": no link
+    assert "\\[click\\](javascript:alert(1))" in md
