@@ -78,9 +78,16 @@ def run(args) -> int:
 
     book = SearchBook()
     search = SavedSearch.of(args.query, response.filters, args.mask_entities)
-    book.remember(search)
-    if args.save:
-        book.save_as(args.save, search)
+    try:
+        book.remember(search)
+        if args.save:
+            book.save_as(args.save, search)
+    except OSError as exc:
+        if args.save:  # asked for: say why it could not be kept
+            from app.errors import UserError
+
+            raise UserError(f"cannot save the search: {exc.strerror or exc}") from exc
+        # History only: a read-only data folder must not stop a search.
     if args.json:
         print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
         return 0

@@ -72,7 +72,10 @@ class WindowSearch:
     def remember_search(self, request: SearchRequest) -> None:
         """Add a words search to the history (pictures are not kept: the file may be temporary)."""
         if request.image is None and request.query.strip():
-            self.book.remember(SavedSearch.of(request.query, request.filters, request.mask_entities))
+            try:
+                self.book.remember(SavedSearch.of(request.query, request.filters, request.mask_entities))
+            except OSError:
+                pass  # a read-only data folder: the search still works, only the history is not kept
             self.refresh_search_menus()
 
     def refresh_search_menus(self) -> None:
@@ -105,7 +108,11 @@ class WindowSearch:
 
     def save_search(self, name: str, req: SearchRequest) -> None:
         """Save ``req`` under ``name``."""
-        self.book.save_as(name, SavedSearch.of(req.query, req.filters, req.mask_entities))
+        try:
+            self.book.save_as(name, SavedSearch.of(req.query, req.filters, req.mask_entities))
+        except OSError as exc:
+            self.statusBar().showMessage(f"Could not save the search: {exc.strerror or exc}", 8000)
+            return
         self.refresh_search_menus()
         self.statusBar().showMessage(f"Saved the search as “{name.strip()}”.", 6000)
 
