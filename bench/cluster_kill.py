@@ -43,14 +43,15 @@ def committed(index: Path) -> int:
 
 
 def ray_workers(session_pid: int) -> list[tuple[int, str]]:
-    """The Ray actor processes (encoder and entity pools) under a run's session."""
+    """The Ray worker processes running a stage under a run's session: the encoder and entity actors first
+    (with models), else the task workers reading and writing (words only has no actors)."""
     out = subprocess.run(["ps", "-eo", "pid=,sid=,args="], capture_output=True, text=True).stdout
     found = []
     for line in out.splitlines():
         pid, sid, cmd = line.strip().split(None, 2)
-        if int(sid) == session_pid and cmd.startswith("ray::MapWorker"):
+        if int(sid) == session_pid and cmd.startswith("ray::Map"):
             found.append((int(pid), cmd))
-    return found
+    return sorted(found, key=lambda f: not f[1].startswith("ray::MapWorker"))
 
 
 def wait_for_first_commit(proc: subprocess.Popen, index: Path, timeout: float = 1800) -> None:
@@ -119,9 +120,13 @@ def main() -> int:
     # 1. One worker killed: the run must complete by itself (Ray restarts the actor, retries its tasks).
     proc = lexiscope(ray, home, work / "worker-kill")
     wait_for_first_commit(proc, work / "worker-kill")
-    workers = ray_workers(proc.pid)
+    workers = []
+    for _ in range(100):  # a task worker shows its stage only while it runs one
+        if (workers := ray_workers(proc.pid)) or proc.poll() is not None:
+            break
+        time.sleep(0.05)
     if not workers:
-        print("no Ray actor was running at the first commit (the run is too short to kill one)")
+        print("no Ray worker was running a stage after the first commit (the run is too short to kill one)")
         kill_session(proc)
         return 1
     pid, title = workers[0]
