@@ -46,6 +46,11 @@ def should_optimize(store, table) -> bool:
         or small > OPTIMIZE_MAX_FRAGMENTS
 
 
+def scalar_indexed(table) -> set[str]:
+    """Columns of ``table`` with a BTree index."""
+    return {c for ix in table.list_indices() if str(ix.index_type).upper() == "BTREE" for c in ix.columns}
+
+
 def has_fts(table) -> bool:
     """True when ``table`` has a full-text index on ``text``."""
     return any(str(ix.index_type).upper() in ("FTS", "INVERTED") for ix in table.list_indices())
@@ -71,6 +76,14 @@ def refresh_all(store) -> dict[str, float]:
         # Positions: phrase queries ("a quoted query") need them.
         store.passages.create_index("text", config=FTS(with_position=True), replace=True)
     lap("fts_create")
+    # Id lookups (a result's full row, a document's passages to replace, a document's metadata) are
+    # ``IN (...)`` filters: without a scalar index each one scans the whole column (1M rows at scale).
+    for table, column in ((store.passages, "passage_id"), (store.passages, "doc_id"), (store.documents, "doc_id")):
+        if table.count_rows() and column not in scalar_indexed(table):
+            from lancedb.index import BTree
+
+            table.create_index(column, config=BTree(), replace=True)
+    lap("id_indexes")
     vector_index.refresh(store)
     lap("vectors")
     # Compaction, and new rows added to the existing FTS and vector indexes (delta segments).

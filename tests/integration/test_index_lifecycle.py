@@ -12,7 +12,7 @@ from app.news import reprint_index
 from app.news.reprints import signature
 from app.search import postings, vector_index
 from app.search.engine import bm25
-from app.search.indexes import has_fts
+from app.search.indexes import has_fts, scalar_indexed
 from app.store import Store, VectorColumn
 
 DIM = 16
@@ -101,6 +101,7 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
     assert vector_index.indexed_columns(store.passages) == set()
     assert [p.action for p in vector_index.plan(store)] == ["none"]
     assert has_fts(store.passages)
+    assert scalar_indexed(store.passages) == {"passage_id", "doc_id"} and scalar_indexed(store.documents) == {"doc_id"}
     saved = postings.load(store)
     assert saved is not None and saved.table_version == store.passages.version and saved.n_alive == 200
     _assert_same_top(saved.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
