@@ -34,14 +34,14 @@ _BLANK_LINES = re.compile(r"\n[ \t]*(?:\n[ \t]*)+")
 def read_html(path: Path, *, max_bytes: int) -> Extracted:
     """Read an HTML page: title from <title>, text without scripts, styles or templates."""
     markup, encoding = read_text_file(path, max_bytes)
-    depth = nesting_depth(markup)
+    depth = nesting_depth(markup, stop_after=MAX_DEPTH)
     if depth > MAX_DEPTH:
         # Parsing deeply nested markup costs time quadratic in the depth (2.2 MB of nested <div>s took
         # 275 s); no real page nests this deep, so read its words without the structure instead.
         text = require_text(_plain(markup))
         return Extracted(kind="text", title=first_line(text) or path.stem, text=text,
-                         meta={"encoding": encoding, "note": f"nested {depth} levels deep (limit {MAX_DEPTH}): "
-                               "read as plain text, tags removed"})
+                         meta={"encoding": encoding, "note": f"nested more than {MAX_DEPTH} levels deep (limit "
+                               f"{MAX_DEPTH}): read as plain text, tags removed"})
     tree = LexborHTMLParser(markup)
     title_node = tree.css_first("title")
     title = shorten(title_node.text()) if title_node is not None else ""
@@ -91,10 +91,12 @@ def html_text(root) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
-def nesting_depth(markup: str) -> int:
-    """The deepest element nesting in ``markup``, counted from its tags in one linear scan."""
+def nesting_depth(markup: str, stop_after: int | None = None) -> int:
+    """The deepest element nesting in ``markup``, counted from its tags in one linear scan; with
+    ``stop_after``, the scan ends as soon as the depth passes it (a bomb is told from its first tags)."""
     depth = deepest = 0
-    for closing, tag, self_closing in _TAG.findall(markup):
+    for match in _TAG.finditer(markup):
+        closing, tag, self_closing = match.groups()
         if tag.lower() in _FLAT or self_closing:
             continue
         if closing:
@@ -102,6 +104,8 @@ def nesting_depth(markup: str) -> int:
         else:
             depth += 1
             deepest = max(deepest, depth)
+            if stop_after is not None and deepest > stop_after:
+                break
     return deepest
 
 
