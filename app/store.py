@@ -22,6 +22,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -433,13 +434,30 @@ class Store:
 
         Taking it forgets the file-state catalog (app.catalog): whoever writes makes it stale.
         """
-        from filelock import FileLock
+        from filelock import FileLock, Timeout
 
         from app import catalog
 
-        with FileLock(str(self.root / "index.lock")):
+        lock = FileLock(str(self.root / "index.lock"))
+        holder = self.root / "index.lock.pid"
+        try:
+            lock.acquire(timeout=0)
+        except Timeout:
+            # A second writer must not wait in silence (the audit's "hangs"): say who holds it and how to stop.
+            try:
+                pid = holder.read_text(encoding="utf-8").strip() or "?"
+            except OSError:
+                pid = "?"
+            print(f"lexiscope: another Lexiscope run (process {pid}) is writing this index; waiting for it to "
+                  f"finish. To stop it instead, press Ctrl-C where it runs (or `kill {pid}`).", file=sys.stderr,
+                  flush=True)
+            lock.acquire()
+        try:
+            holder.write_text(str(os.getpid()), encoding="utf-8")
             catalog.invalidate(self.root)
             yield
+        finally:
+            lock.release()
 
 
 _SWAP_MARKER = "passages_next.ready"

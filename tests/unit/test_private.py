@@ -59,3 +59,35 @@ def test_cli_writes_are_private(tmp_path):
     assert any(p.suffix == ".lance" for p in written)
     open_ = [f"{p.relative_to(home)} {_mode(p):04o}" for p in written if _mode(p) & 0o077]
     assert open_ == []
+
+
+def test_a_second_writer_says_it_waits_and_how_to_stop_the_first(tmp_path, capsys):
+    import threading
+
+    from filelock import FileLock
+
+    from app.store import Store
+
+    store = Store(tmp_path / "home")
+    (tmp_path / "home" / "index.lock.pid").write_text("4242")
+    first = FileLock(str(tmp_path / "home" / "index.lock"))
+    first.acquire()
+    got = threading.Event()
+
+    def second():
+        with store.lock():
+            got.set()
+
+    t = threading.Thread(target=second)
+    t.start()
+    err = ""
+    for _ in range(400):
+        err += capsys.readouterr().err
+        if "waiting" in err or got.is_set():
+            break
+        t.join(0.05)
+    assert not got.is_set()  # it waits...
+    assert "waiting for it to finish" in err and "kill 4242" in err  # ...and says so, and how to stop the other
+    first.release()
+    t.join(30)
+    assert got.is_set()  # ...and goes on once the first run is done
