@@ -147,11 +147,14 @@ def _graph(ray, todo, store, location, raw_settings, home, options, use_models):
         "passage_chars": raw_settings["passage_chars"], "max_bytes": int(raw_settings["max_file_mb"] * 1e6)})
     ctor = {"settings": raw_settings, "home": home}
     if use_models:  # without models this is pass 1 (words, dates, facets), as the local --lexical-only
-        ds = ds.map_batches(AnnotateOp, batch_size=n, compute=pool, fn_constructor_kwargs=ctor)
+        # Half a CPU: spaCy is quick next to the encoders, and with whole CPUs the actors of a small cluster
+        # would hold every CPU and starve the writers until the end (no commits while the job runs).
+        ds = ds.map_batches(AnnotateOp, batch_size=n, compute=pool, fn_constructor_kwargs=ctor, num_cpus=0.5)
         ds = ds.map_batches(EmbedOp, batch_size=n, compute=pool, num_gpus=gpus,
                             fn_constructor_kwargs={**ctor, "key": store.enrich_key()})
     uri = location.table_uri("passages")
-    ds = ds.map_batches(write_op, batch_size=n, fn_kwargs={
+    # Writers mostly wait on storage: a quarter CPU each, so they run beside the encoder actors.
+    ds = ds.map_batches(write_op, batch_size=n, num_cpus=0.25, fn_kwargs={
         "table_uri": uri, "schema": store.passages.schema,
         "storage_version": lance_dataset(uri).data_storage_version})
     return ds
