@@ -54,8 +54,9 @@ class AnnotateOp:
 class EmbedOp:
     """Ray actor: dense, sparse and CLIP encoders, loaded once per actor (on its GPU when it has one)."""
 
-    def __init__(self, settings: dict, home: str, key: str):
+    def __init__(self, settings: dict, home: str, key: str, threads: int = 1):
         os.environ["LEXISCOPE_HOME"] = home
+        os.environ["LEXISCOPE_THREADS"] = str(threads)  # the CPUs Ray reserved for this actor (models.device)
         from app.embed import build_embedder
 
         self.embedder = build_embedder(_settings(settings))

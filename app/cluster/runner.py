@@ -31,6 +31,7 @@ class RayOptions:
 
     address: str = LOCAL  # "local" starts a cluster in this process; else a Ray address ("auto", "ray://h:10001")
     workers: int = 1  # actors per encoder pool (and per entity-recogniser pool)
+    cpus_per_worker: int = 1  # CPUs (and encoder threads) each encoder actor takes
     files_per_task: int = 8  # files per read/write task and per encoder batch
     commit_every_s: float = 10.0
     local_cpus: int = 2  # CPUs of a "local" cluster
@@ -41,7 +42,7 @@ def connect(options: RayOptions, home: Path):
     ray = require_ray()
     if ray.is_initialized():
         return ray
-    env = {"LEXISCOPE_HOME": str(home), "LANCEDB_LOG": "error", "TOKENIZERS_PARALLELISM": "false"}
+    env = {"LEXISCOPE_HOME": str(home), "LANCEDB_LOG": "error", "LANCE_LOG": "error", "TOKENIZERS_PARALLELISM": "false"}
     if os.environ.get("PYTHONPATH"):
         env["PYTHONPATH"] = os.environ["PYTHONPATH"]  # an uninstalled checkout (development, CI)
     kwargs = {"runtime_env": {"env_vars": env}, "logging_level": "ERROR", "log_to_driver": False}
@@ -150,8 +151,11 @@ def _graph(ray, todo, store, location, raw_settings, home, options, use_models):
         # Half a CPU: spaCy is quick next to the encoders, and with whole CPUs the actors of a small cluster
         # would hold every CPU and starve the writers until the end (no commits while the job runs).
         ds = ds.map_batches(AnnotateOp, batch_size=n, compute=pool, fn_constructor_kwargs=ctor, num_cpus=0.5)
-        ds = ds.map_batches(EmbedOp, batch_size=n, compute=pool, num_gpus=gpus,
-                            fn_constructor_kwargs={**ctor, "key": store.enrich_key()})
+        # Each encoder actor reserves the CPUs its encoder threads use: Ray's accounting then matches the
+        # machine, and N actors on N cores run side by side instead of oversubscribing them.
+        ds = ds.map_batches(EmbedOp, batch_size=n, compute=pool, num_gpus=gpus, num_cpus=options.cpus_per_worker,
+                            fn_constructor_kwargs={**ctor, "key": store.enrich_key(),
+                                                   "threads": options.cpus_per_worker})
     uri = location.table_uri("passages")
     # Writers mostly wait on storage: a quarter CPU each, so they run beside the encoder actors.
     ds = ds.map_batches(write_op, batch_size=n, num_cpus=0.25, fn_kwargs={
