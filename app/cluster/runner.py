@@ -143,21 +143,21 @@ def _graph(ray, todo, store, location, raw_settings, home, options, use_models):
     gpus = 1 if ray.cluster_resources().get("GPU", 0) >= 1 else 0
     pool = ray.data.ActorPoolStrategy(size=max(1, options.workers))
     ds = ray.data.from_items([{"file": json.dumps(f)} for f in todo], override_num_blocks=max(1, math.ceil(len(todo) / n)))
-    ds = ds.map_batches(read_op, batch_size=n, fn_kwargs={
+    # Fractions of a CPU for the light stages: actors hold their CPUs for the whole job, so on a small
+    # cluster whole-CPU tasks beside them would never be scheduled (Ray Data waits forever); the encoders
+    # are where the CPU goes (docs/scale.md).
+    ds = ds.map_batches(read_op, batch_size=n, num_cpus=0.5, fn_kwargs={
         "thumbs": None if location.is_remote else str(store.thumbs),
         "passage_chars": raw_settings["passage_chars"], "max_bytes": int(raw_settings["max_file_mb"] * 1e6)})
     ctor = {"settings": raw_settings, "home": home}
     if use_models:  # without models this is pass 1 (words, dates, facets), as the local --lexical-only
-        # Half a CPU: spaCy is quick next to the encoders, and with whole CPUs the actors of a small cluster
-        # would hold every CPU and starve the writers until the end (no commits while the job runs).
-        ds = ds.map_batches(AnnotateOp, batch_size=n, compute=pool, fn_constructor_kwargs=ctor, num_cpus=0.5)
+        ds = ds.map_batches(AnnotateOp, batch_size=n, compute=pool, fn_constructor_kwargs=ctor, num_cpus=0.25)
         # Each encoder actor reserves the CPUs its encoder threads use: Ray's accounting then matches the
         # machine, and N actors on N cores run side by side instead of oversubscribing them.
         ds = ds.map_batches(EmbedOp, batch_size=n, compute=pool, num_gpus=gpus, num_cpus=options.cpus_per_worker,
                             fn_constructor_kwargs={**ctor, "key": store.enrich_key(),
                                                    "threads": options.cpus_per_worker})
     uri = location.table_uri("passages")
-    # Writers mostly wait on storage: a quarter CPU each, so they run beside the encoder actors.
     ds = ds.map_batches(write_op, batch_size=n, num_cpus=0.25, fn_kwargs={
         "table_uri": uri, "schema": store.passages.schema,
         "storage_version": lance_dataset(uri).data_storage_version})
