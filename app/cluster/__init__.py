@@ -1,7 +1,7 @@
 """Indexing on a Ray cluster (the ``cluster`` extra): the same stages as the local indexer, run by Ray Data.
 
-Ray and Lance are optional: nothing in ``app`` imports them until ``lexiscope index --ray`` runs, and
-:func:`require_ray` is the one place that probes for them.
+Ray is optional: nothing in ``app`` imports it until ``lexiscope index --ray`` runs, and :func:`require_ray`
+is the one place that probes for it (and for pylance, which the fragment writers use).
 """
 
 from __future__ import annotations

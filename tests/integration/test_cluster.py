@@ -143,7 +143,7 @@ def test_index_location_opens_read_only_from_the_cli(indexed, tmp_path):
 
 
 def test_default_install_never_imports_ray(tmp_path):
-    """Index, search and status in a process that must not load Ray or Lance (the cluster extra)."""
+    """Index, search and status in a process that must not load Ray (the cluster extra)."""
     folder = tmp_path / "docs"
     folder.mkdir()
     (folder / "a.txt").write_text("The harbour strike closed the docks.\n", encoding="utf-8")
@@ -153,7 +153,7 @@ def test_default_install_never_imports_ray(tmp_path):
         f"assert main(['index', '--lexical-only', {str(folder)!r}]) == 0\n"
         "assert main(['search', 'harbour', '--json']) == 0\n"
         "assert main(['status']) == 0\n"
-        "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('ray', 'lance'))\n"
+        "bad = sorted(m for m in sys.modules if m.split('.')[0] == 'ray')\n"
         "assert not bad, bad\n"
     )
     env = {"LEXISCOPE_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT),
