@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # What the audit measured on main before the fixes (issue 13, item 8).
 BEFORE = {
+    "baseline.txt": "(a one-line note: the fixed cost of a run)",
     "nested.html": "275 s",
     "bomb.png": "1.3 GB",
     "bomb.docx": "1.4 GB",
@@ -69,6 +70,10 @@ def hostile_items(folder: Path, small: bool) -> dict[str, Path]:
     """The single hostile items (each measured alone in the cost table); returns name -> path."""
     folder.mkdir(parents=True, exist_ok=True)
     items: dict[str, Path] = {}
+    # The cost of a run with nothing hostile in it (start-up, LanceDB, writing one row): subtract it.
+    p = folder / "baseline.txt"
+    p.write_text("One ordinary note about the harbour.\n", encoding="utf-8")
+    items[p.name] = p
     depth = 40_000 if small else 440_000  # 2.2 MB of "<div>" at full size
     p = folder / "nested.html"
     p.write_text("<html><body>" + "<div>" * depth + "deep words" + "</div>" * depth + "</body></html>")

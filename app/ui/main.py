@@ -82,6 +82,10 @@ def run_gui(demo: bool = False, screenshot: str | None = None, query: str | None
         return 2
     if screenshot:
         window.resize(*SCREENSHOT_SIZE)
+    from app.config import data_root
+    from app.ui.index_health import show_if_damaged
+
+    show_if_damaged(window, data_root())  # a damaged index says so at once, with a Repair button
     window.show()
     report = os.environ.get("LEXISCOPE_REPORT_SHOWN")
     if report:
