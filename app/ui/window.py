@@ -56,7 +56,9 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         self.last_response = None
         self.closing = False
 
-        self.runner = TaskRunner(self)
+        # Most tasks wait (on the indexing or search process, on disk); 8 threads keep a quick one (the
+        # file count after a drop, counts, thumbnails) from queueing behind them.
+        self.runner = TaskRunner(self, max_threads=8)
         self.indexer = IndexController(self.runner, self.settings, self.ui_state, use_models=use_models, parent=self)
         self.searcher = SearchController(self.runner, self.settings, self, use_models=use_models)
         self.watcher = FolderWatcher(self.runner, self)
