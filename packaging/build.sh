@@ -33,6 +33,7 @@ LEXISCOPE_ICON_DIR="$ROOT/build/icons" "$PY" -m PyInstaller --noconfirm --clean 
     --distpath dist --workpath build/pyinstaller packaging/lexiscope.spec
 
 APP=dist/lexiscope
+packaging/slim.sh "$APP"
 # Desktop integration travels with the folder: the icon, the entry and an installer that points them at it.
 cp build/icons/lexiscope.png "$APP/lexiscope.png"
 cp resources/lexiscope.desktop "$APP/lexiscope.desktop"
