@@ -36,7 +36,7 @@ from models.ort import onnxruntime
 from models.verify import sha256_file
 
 # Bump when the build steps change: graphs cached under another recipe are rebuilt.
-RECIPE = 2  # 2: the fp32 graph is written from safetensors by models.bert_onnx (1: torch.onnx.export)
+RECIPE = 3  # 3: fused without symbolic shape inference (no sympy); 2: written by models.bert_onnx; 1: torch export
 GRAPH = "model.int8.onnx"
 BUILD_INFO = "build.json"
 FAILED = ".failed"  # suffix of the marker a failed build leaves beside its target
@@ -154,6 +154,7 @@ def _build(model_folder: Path, out: Path, *, reduce_range: bool) -> dict:
 
     onnxruntime()  # telemetry off before the optimizer and quantiser open their sessions
     from onnxruntime.quantization import QuantType, quantize_dynamic
+    from onnxruntime.transformers.fusion_options import FusionOptions
     from onnxruntime.transformers.optimizer import optimize_model
 
     from models import bert_onnx
@@ -170,8 +171,12 @@ def _build(model_folder: Path, out: Path, *, reduce_range: bool) -> dict:
     try:
         # opt_level=0: the Python fusions only. Level 1 first runs an ONNX Runtime session pass, which
         # imports torch (to read its version) — and the written graph needs no constant folding.
+        # No symbolic shape inference: it needs sympy (which only torch's dependencies brought in) and only
+        # serves to drop redundant Cast nodes, which the written graph does not have.
+        options = FusionOptions("bert")
+        options.enable_shape_inference = False
         fused = optimize_model(str(written), model_type="bert", num_heads=int(cfg["num_attention_heads"]),
-                               hidden_size=int(cfg["hidden_size"]), opt_level=0)
+                               hidden_size=int(cfg["hidden_size"]), opt_level=0, optimization_options=options)
         fusions = {k: v for k, v in fused.get_fused_operator_statistics().items() if v}
         fused_path = out / "model.fp32.fused.onnx"
         fused.save_model_to_file(str(fused_path))
