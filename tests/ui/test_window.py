@@ -199,9 +199,13 @@ def test_image_query_finds_the_picture(qtbot, window):
                     timeout=TIMEOUT_MS)
 
 
-def test_remove_folder_forgets_its_files(qtbot, window, tmp_path):
+def test_remove_folder_forgets_its_files(qtbot, window, tmp_path, monkeypatch):
+    from app.ui.qt import QMessageBox
+
     folder = make_files(tmp_path / "gone", 4)
     index_and_wait(qtbot, window, [folder])
+    # Remove asks first (tests/ui/test_workflow.py checks the Cancel path); the user says Yes here.
+    monkeypatch.setattr(QMessageBox, "question", lambda *args, **kwargs: QMessageBox.StandardButton.Yes)
     with qtbot.waitSignal(window.indexer.removed, timeout=TIMEOUT_MS) as blocker:
         window.remove_folder(str(folder))
     assert blocker.args[1] == 4
