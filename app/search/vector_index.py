@@ -26,8 +26,10 @@ ANN_MIN_ROWS = 50_000
 RETRAIN_GROWTH = 2.0
 # Query side: partitions probed and the refine factor (exact re-ranking of refine * k candidates with
 # the full vectors). See bench/README.md for the recall they give.
-NPROBES = 20
-REFINE_FACTOR = 4
+# Measured on the 1M-passage bench index (1,000 partitions): nprobes 20 / refine 4 gave recall@10 0.69,
+# 50 / 10 gave 0.975, 100 / 10 gave 1.0 (20 queries, 62 ms p50 cold cache, ~30 ms warm).
+NPROBES = 100
+REFINE_FACTOR = 10
 # Sidecar file next to the tables; versioned like everything we persist.
 STATE_FILE = "vector_index.json"
 STATE_VERSION = 1
