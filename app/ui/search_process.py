@@ -163,6 +163,9 @@ class SearchServer:
         if proc.is_alive():
             proc.terminate()
             proc.join(3.0)
+        if proc.is_alive():  # a child still starting up on a loaded machine may outlive SIGTERM's wait
+            proc.kill()
+            proc.join()
         for q in (inbox, outbox):
             q.cancel_join_thread()  # unread answers of a dead child must not block the close
             q.close()

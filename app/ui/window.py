@@ -390,6 +390,9 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         self.runner.stop_all(0)  # set every abort flag (a search waiting on the child returns at once)
         self.searcher.shutdown()
         self.runner.stop_all()
+        # A search task that was starting the child when the first shutdown ran publishes it only after
+        # start() returns: stop that one too, now that every task has finished.
+        self.searcher.shutdown()
         self.indexer.shutdown()
         super().closeEvent(event)
 
