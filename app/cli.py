@@ -163,8 +163,8 @@ def gui_main(args: argparse.Namespace | None = None) -> int:
         args = build_parser().parse_args([])
     try:
         from app.ui.main import run_gui
-    except ImportError as exc:
-        if "app.ui" not in str(exc):
+    except ModuleNotFoundError as exc:  # Qt not installed: the terminal search instead
+        if not (exc.name or "").startswith("PySide6"):
             raise
         from app.commands.search import interactive
 

@@ -156,10 +156,8 @@ def _mark_all_for_reading(root: Path) -> None:
 
 def _forget_derived(store) -> None:
     """Postings and vector-index bookkeeping derived from the passages may describe the damaged version."""
-    try:
-        from app.search import postings, vector_index
-    except ImportError:
-        return
+    from app.search import postings, vector_index
+
     postings.forget(store)
     vector_index.forget(store)
 

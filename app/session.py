@@ -23,11 +23,9 @@ def open_store(root: Path | None = None) -> Store:
 
 
 def make_embedder(settings: Settings, store_root: Path | None = None):
-    """The embedder for indexing, or None when no model layer is available (lexical only)."""
-    try:
-        from app.embed import build_embedder
-    except ImportError:
-        return None
+    """The embedder for indexing (dense, sparse and image columns the settings ask for)."""
+    from app.embed import build_embedder
+
     return build_embedder(settings, store_root or data_root())
 
 
@@ -47,10 +45,8 @@ def make_searcher(store: Store, settings: Settings | None = None, *, models: boo
     searcher.explainer = explain_results
     if not models:
         return searcher
-    try:
-        from app.embed import build_retrievers
-    except ImportError:
-        return searcher
+    from app.embed import build_retrievers
+
     searcher.retrievers = build_retrievers(store, settings)
     for retriever in searcher.retrievers:
         searcher.notes += retriever.models.notes()
@@ -58,10 +54,7 @@ def make_searcher(store: Store, settings: Settings | None = None, *, models: boo
 
     searcher.weights = weights_for(store)
     searcher.fusion = FUSION_METHOD
-    try:
-        from app.news.masking import query_masker
-    except ImportError:
-        pass
-    else:
-        searcher.query_masker = query_masker(settings)
+    from app.news.masking import query_masker
+
+    searcher.query_masker = query_masker(settings)
     return searcher

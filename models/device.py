@@ -104,14 +104,14 @@ def configure_threads(max_threads: int | None = None) -> int:
 def use_torch():
     """Import torch for a torch-backed encoder and give it the configured thread count; returns torch.
 
-    Raises ImportError with the install command when torch is not installed (the default install).
+    Raises ModuleNotFoundError with the install command when torch is not installed (the default install).
     """
     global _configured
     try:
         import torch
-    except ImportError as exc:
-        raise ImportError("this model needs PyTorch, which the default install leaves out: "
-                          "pip install 'lexiscope[torch]'") from exc
+    except ModuleNotFoundError as exc:
+        raise ModuleNotFoundError("this model needs PyTorch, which the default install leaves out: "
+                                  "pip install 'lexiscope[torch]'", name="torch") from exc
     if _threads is not None:
         torch.set_num_threads(_threads)
     if not _configured:

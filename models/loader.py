@@ -61,7 +61,9 @@ def load_encoder(role: str, model_id: str | None = None, *, cache_dir: Path, dev
     if role == "image":
         try:
             from models.clip import ClipEncoder
-        except ImportError as exc:
+        except ModuleNotFoundError as exc:  # torch/open_clip left out of this build; our own modules never
+            if (exc.name or "").split(".")[0] in ("models", "app"):
+                raise
             raise ModelMissing(spec, f"The image encoder cannot be loaded in this build ({exc}); "
                                "text and lexical search still work.") from exc
         # The vocabulary projection (every readable word through the text tower) is slow; cache it on

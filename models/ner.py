@@ -63,7 +63,7 @@ class EntityRecogniser:
     def __init__(self, folder: Path | str | None = None, *, batch_size: int = BATCH_SIZE, n_process: int = 1):
         try:
             import spacy
-        except ImportError as exc:  # pragma: no cover - spaCy is a hard dependency, but be graceful
+        except ModuleNotFoundError as exc:  # spaCy is a dependency; a broken install says so in words
             raise NerUnavailable(f"spaCy is not installed ({exc})") from exc
         folder = Path(folder) if folder else find_installed()
         if not (folder / "config.cfg").exists():

@@ -25,11 +25,9 @@ _failed: dict[str, str] = {}
 
 def model_folder(settings: Settings, root: Path | None = None) -> Path | None:
     """The spaCy pipeline folder the settings choose, through the model layer when it resolves it."""
-    try:
-        from models.loader import load_encoder
-        from models.verify import ModelError
-    except ImportError:
-        return None
+    from models.loader import load_encoder
+    from models.verify import ModelError
+
     try:
         return Path(load_encoder("ner", settings.ner_model or None, cache_dir=(root or data_root()) / "models"))
     except (ModelError, OSError, KeyError, ValueError):

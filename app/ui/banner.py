@@ -18,11 +18,9 @@ from app.ui.text import tooltip
 
 
 def model_status(settings) -> list[dict]:
-    """The model status list, or [] when the model layer is not installed (runs on a worker)."""
-    try:
-        from app.embed import model_status as status
-    except ImportError:
-        return []
+    """The model status list (runs on a worker: importing the model layer costs time)."""
+    from app.embed import model_status as status
+
     return list(status(settings))
 
 
