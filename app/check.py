@@ -13,11 +13,17 @@ it and re-indexes what is missing. No Qt here; the CLI and the window's banner b
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import shutil
+import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+
+from app.lance_files import ManifestError, fragments, manifest_files, whole
 
 TABLES = ("documents", "passages")
 REPAIR_HINT = "Run `lexiscope check --repair` to go back to the last good version and re-index what is missing."
@@ -79,15 +85,44 @@ def table_uri(root: Path, name: str) -> Path:
 def manifest_versions(uri: Path) -> list[int]:
     """The version numbers a table's manifest files name, newest first (read from file names only, so a
     garbage manifest does not hide the others)."""
-    versions = []
-    for path in (Path(uri) / "_versions").glob("*.manifest"):
-        try:
-            n = int(path.stem)
-        except ValueError:
-            continue
-        # Lance's V2 naming stores u64::MAX - version, so the newest sorts first; V1 stores the version.
-        versions.append(2**64 - 1 - n if n > 2**63 else n)
-    return sorted(set(versions), reverse=True)
+    return sorted(manifest_files(uri), reverse=True)
+
+
+@contextlib.contextmanager
+def open_version(uri: Path, version: int | None = None) -> Iterator:
+    """The LanceDB table in folder ``uri`` at ``version`` (default: the latest).
+
+    LanceDB always reads the latest manifest first, even to open an older version, so when the latest is
+    garbage an older version cannot be opened in place. Then the older version is opened through a
+    private shadow folder holding copies of the manifests up to ``version`` and links to the data and index
+    folders: read-only for the real table (repair decides what to move, after the check)."""
+    import lancedb
+
+    uri = Path(uri)
+    name = uri.name[: -len(".lance")]
+    try:
+        table = lancedb.connect(uri.parent).open_table(name, version=version)
+    except Exception:
+        if version is None:
+            raise
+        table = None
+    if table is not None:
+        yield table
+        return
+    # Under the data root (private, same disk), not in index/ where it could look like a table.
+    with tempfile.TemporaryDirectory(prefix="check-", dir=uri.parent.parent) as tmp:
+        shadow = Path(tmp) / uri.name
+        (shadow / "_versions").mkdir(parents=True)
+        for v, path in manifest_files(uri).items():
+            if v <= version:
+                shutil.copy2(path, shadow / "_versions" / path.name)
+        for sub in ("data", "_indices", "_deletions", "_transactions"):
+            if (uri / sub).is_dir():
+                try:
+                    os.symlink(uri / sub, shadow / sub, target_is_directory=True)
+                except OSError:  # Windows without the symlink privilege: copy (slow, but a repair is rare)
+                    shutil.copytree(uri / sub, shadow / sub)
+        yield lancedb.connect(tmp).open_table(name, version=version)
 
 
 def _short(exc: BaseException) -> str:
@@ -115,66 +150,80 @@ def _schema_fault(name: str, metadata: dict | None) -> Fault | None:
 
 def verify_table(root: Path, name: str, version: int | None = None) -> tuple[list[Fault], dict]:
     """Faults of one table at ``version`` (default: the latest), and {"version", "rows"} when it opened."""
-    import lance
-
     uri = table_uri(root, name)
     if not uri.is_dir():
         return [Fault(FaultKind.NO_TABLE, name, f"the {name} table is missing ({uri})")], {}
-    try:
-        ds = lance.dataset(str(uri), version=version)
-        schema = ds.schema
-    except Exception as exc:  # a garbage or truncated manifest: lance says which file
-        return [Fault(FaultKind.UNREADABLE, name, f"the {name} table does not open: its version file is "
-                      f"damaged ({_short(exc)})")], {}
-    info = {"version": ds.version, "rows": None}
-    faults = []
-    bad = _schema_fault(name, schema.metadata)
-    if bad is not None:
-        faults.append(bad)
-    rows = 0
-    for frag in ds.get_fragments():
+    with contextlib.ExitStack() as stack:
         try:
-            for batch in frag.to_batches(batch_size=4096):
+            table = stack.enter_context(open_version(uri, version))
+            schema = table.schema
+        except Exception as exc:  # a garbage or truncated manifest: lance says which file
+            return [Fault(FaultKind.UNREADABLE, name, f"the {name} table does not open: its version file is "
+                          f"damaged ({_short(exc)})")], {}
+        info = {"version": table.version, "rows": None}
+        faults = []
+        bad = _schema_fault(name, schema.metadata)
+        if bad is not None:
+            faults.append(bad)
+        try:
+            rows = 0
+            # Every column of every row: a damaged page anywhere in any data file fails the read.
+            for batch in table.search().limit(None).to_batches(4096):
                 rows += batch.num_rows
+            info["rows"] = rows
         except Exception as exc:
-            files = ", ".join(f.path for f in frag.data_files())
-            faults.append(Fault(FaultKind.DATA, name, f"the {name} table's data file {files} does not read back "
-                                f"({_short(exc)})"))
-    info["rows"] = rows
-    if name == "passages" and not any(f.kind == FaultKind.DATA for f in faults):
-        fts = _fts_fault(ds)
-        if fts is not None:
-            faults.append(fts)
-    return faults, info
+            faults.append(Fault(FaultKind.DATA, name, f"the {name} table's {_data_files_named(uri, table.version)} "
+                                f"does not read back ({_short(exc)})"))
+        if name == "passages" and not any(f.kind == FaultKind.DATA for f in faults):
+            fts = _fts_fault(table)
+            if fts is not None:
+                faults.append(fts)
+        return faults, info
 
 
-def _fts_fault(ds) -> Fault | None:
+def _data_files_named(uri: Path, version: int) -> str:
+    """The data files of ``version`` that are cut short or overwritten, in words (LanceDB's read error does
+    not name the file)."""
+    try:
+        files = [f for frag in fragments(manifest_files(uri)[version]) for f in frag.files]
+    except (KeyError, OSError, ManifestError):
+        return "data"
+    broken = [f for f in files if not whole(uri / "data" / f)]
+    if broken:
+        return ("data file " if len(broken) == 1 else "data files ") + ", ".join(broken)
+    return f"data (one of its {len(files)} data files)"
+
+
+def _fts_fault(table) -> Fault | None:
     """Query the full-text index with a word from the table itself; a fault when that fails."""
     try:
-        indices = [i for i in ds.list_indices() if str(i.get("type", "")).upper() in ("INVERTED", "FTS")]
+        indices = [i for i in table.list_indices() if str(i.index_type).upper() in ("INVERTED", "FTS")]
     except Exception as exc:
         return Fault(FaultKind.FTS, "passages", f"the full-text index cannot be listed ({_short(exc)})")
     if not indices:
         return None
     word = "the"
     try:
-        first = ds.head(1, columns=["text"]).column("text").to_pylist()
+        first = table.search().select(["text"]).limit(1).to_arrow().column("text").to_pylist()
         found = re.findall(r"[A-Za-z]{3,}", first[0] or "") if first else []
         word = found[0] if found else word
-        ds.to_table(full_text_query=word, limit=1, columns=["doc_id", "_score"])
+        table.search(word, query_type="fts").select(["doc_id"]).limit(1).to_arrow()
     except Exception as exc:
         return Fault(FaultKind.FTS, "passages", f"the full-text (word) index does not answer a query "
                      f"({_short(exc)})")
     return None
 
 
+def _columns(root: Path, name: str, columns: list[str]):
+    """Some columns of every row of a table's latest version, as an Arrow table."""
+    with open_version(table_uri(root, name)) as table:
+        return table.search().select(columns).limit(None).to_arrow()
+
+
 def _consistency(root: Path) -> list[Fault]:
     """Orphan passages and indexed documents without passages (both tables read fine)."""
-    import lance
-
-    docs = lance.dataset(str(table_uri(root, "documents"))).to_table(columns=["doc_id", "state", "n_passages"])
-    passage_docs = set(lance.dataset(str(table_uri(root, "passages"))).to_table(columns=["doc_id"])
-                       .column("doc_id").to_pylist())
+    docs = _columns(root, "documents", ["doc_id", "state", "n_passages"])
+    passage_docs = set(_columns(root, "passages", ["doc_id"]).column("doc_id").to_pylist())
     ids = set(docs.column("doc_id").to_pylist())
     faults = []
     orphans = passage_docs - ids
@@ -195,9 +244,8 @@ def index_models(root: Path) -> list[tuple[str, str]]:
     """(role, model id) of every model the passages table records (dense columns and vocabulary)."""
     import json
 
-    import lance
-
-    meta = lance.dataset(str(table_uri(root, "passages"))).schema.metadata or {}
+    with open_version(table_uri(root, "passages")) as table:
+        meta = table.schema.metadata or {}
     roles = {"vec_text": "text", "vec_clip": "image"}
     out = []
     for name, _dim, model_id in json.loads(meta.get(b"vectors", b"[]")):
@@ -255,15 +303,10 @@ def check(root: Path, *, models: bool = True) -> CheckReport:
     return report
 
 
-_MAGIC = b"LANC"  # every Lance data and index file ends with it
-
-
 def quick_faults(root: Path) -> list[Fault]:
     """Cheap structural checks, for the start of every index run: each table's latest version opens, its
     schema_version is readable, and every data and index file it uses is whole (its footer magic is there).
     Reads a few bytes per file, so an index run still costs what changed, not the whole collection."""
-    import lance
-
     if not (Path(root) / "index").is_dir():
         return []
     faults = []
@@ -272,11 +315,12 @@ def quick_faults(root: Path) -> list[Fault]:
         if not uri.is_dir():
             continue
         try:
-            ds = lance.dataset(str(uri))
-            meta = ds.schema.metadata
-            files = [uri / "data" / f.path for frag in ds.get_fragments() for f in frag.data_files()]
-            indices = ds.list_indices() if name == "passages" else []
-        except Exception as exc:
+            with open_version(uri) as table:
+                meta = table.schema.metadata
+                version = table.version
+                indices = table.list_indices() if name == "passages" else []
+            files = [uri / "data" / f for frag in fragments(manifest_files(uri)[version]) for f in frag.files]
+        except Exception as exc:  # ManifestError included
             faults.append(Fault(FaultKind.UNREADABLE, name, f"the {name} table does not open: its version file is "
                                 f"damaged ({_short(exc)})"))
             continue
@@ -284,26 +328,17 @@ def quick_faults(root: Path) -> list[Fault]:
         if bad is not None:
             faults.append(bad)
         for path in files:
-            if not _whole(path):
+            if not whole(path):
                 faults.append(Fault(FaultKind.DATA, name, f"the {name} table's data file {path.name} is truncated, "
                                     "damaged or missing"))
         for ix in indices:
-            folder = uri / "_indices" / str(ix.get("uuid", ""))
+            folder = uri / "_indices" / str(ix.index_uuid or "")
             parts = list(folder.glob("*.lance")) if folder.is_dir() else []
-            if not parts or not all(_whole(p) for p in parts):
-                faults.append(Fault(FaultKind.FTS if str(ix.get("type", "")).upper() in ("INVERTED", "FTS")
-                                    else FaultKind.DATA, name, f"the index '{ix.get('name')}' of the {name} table "
+            if not parts or not all(whole(p) for p in parts):
+                faults.append(Fault(FaultKind.FTS if str(ix.index_type).upper() in ("INVERTED", "FTS")
+                                    else FaultKind.DATA, name, f"the index '{ix.name}' of the {name} table "
                                     "is damaged or missing"))
     return faults
-
-
-def _whole(path: Path) -> bool:
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(-len(_MAGIC), os.SEEK_END)
-            return fh.read(len(_MAGIC)) == _MAGIC
-    except OSError:
-        return False
 
 
 def diagnose(root: Path) -> Fault | None:

@@ -5,6 +5,7 @@ done to the files on disk (tests/fixtures/corrupt.py)."""
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -42,6 +43,12 @@ def home(pristine, tmp_path, monkeypatch) -> Path:
     return copy
 
 
+def _without_pylance(monkeypatch) -> None:
+    """Check and repair run on lancedb alone, as in the default install (`import lance` fails); the damage
+    itself is done with pylance (tests/fixtures/corrupt.py), an independent reader of the same files."""
+    monkeypatch.setitem(sys.modules, "lance", None)
+
+
 def _everything_searchable(home: Path, docs: Path) -> None:
     store = Store(home)
     rows = store.document_rows(["path", "state", "n_passages", "doc_id"])
@@ -69,10 +76,11 @@ DAMAGE = {
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
-def test_check_detects_and_repair_restores(damage, home, pristine, capsys):
+def test_check_detects_and_repair_restores(damage, home, pristine, capsys, monkeypatch):
     do, kind = DAMAGE[damage]
     assert check(home).ok
     do(home)
+    _without_pylance(monkeypatch)
     report = check(home)
     assert [f.kind for f in report.faults][:1] == [kind], report.faults
     assert all(f.message and "Traceback" not in f.message for f in report.faults)
@@ -102,7 +110,8 @@ def test_check_detects_and_repair_restores(damage, home, pristine, capsys):
     assert main(["check"]) == 0
 
 
-def test_orphans_and_lost_passages_are_found_and_fixed(home, pristine, capsys):
+def test_orphans_and_lost_passages_are_found_and_fixed(home, pristine, capsys, monkeypatch):
+    _without_pylance(monkeypatch)
     store = Store(home)
     victim = store.document_rows(["doc_id"], where="path LIKE '%egret%'")[0]["doc_id"]
     store.passages.delete(f"doc_id = '{victim}'")
@@ -113,7 +122,8 @@ def test_orphans_and_lost_passages_are_found_and_fixed(home, pristine, capsys):
     _everything_searchable(home, pristine[1])
 
 
-def test_every_data_file_damaged_goes_back_to_the_empty_version_and_reads_all_again(home, pristine, capsys):
+def test_every_data_file_damaged_goes_back_to_the_empty_version_and_reads_all_again(home, pristine, capsys, monkeypatch):
+    _without_pylance(monkeypatch)
     for data in (home / "index" / "passages.lance" / "data").iterdir():
         data.write_bytes(b"junk" * 16)
     assert check(home).faults[0].kind == FaultKind.DATA
@@ -121,7 +131,8 @@ def test_every_data_file_damaged_goes_back_to_the_empty_version_and_reads_all_ag
     _everything_searchable(home, pristine[1])
 
 
-def test_a_table_with_no_readable_version_is_started_afresh(home, pristine, capsys):
+def test_a_table_with_no_readable_version_is_started_afresh(home, pristine, capsys, monkeypatch):
+    _without_pylance(monkeypatch)
     # Every manifest garbage: nothing to go back to; the table is moved aside and the files read again.
     for manifest in (home / "index" / "passages.lance" / "_versions").glob("*.manifest"):
         manifest.write_bytes(b"junk" * 16)
