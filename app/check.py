@@ -309,6 +309,9 @@ def quick_faults(root: Path) -> list[Fault]:
     Reads a few bytes per file, so an index run still costs what changed, not the whole collection."""
     if not (Path(root) / "index").is_dir():
         return []
+    from app.lazy_import import import_lance
+
+    lance = import_lance()
     faults = []
     for name in TABLES:
         uri = table_uri(root, name)

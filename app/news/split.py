@@ -24,11 +24,36 @@ _RULE = re.compile(r"^\s*([-—–_=*~•.]\s*){1,}$")
 _MAX_TITLE_LINES = 3
 
 
+# Counting characters one by one in Python was most of pass 1's reading time. OCR lines are nearly all
+# ASCII, where bytes.translate deleting every other byte counts in C (5x faster than a generator);
+# other lines take the exact per-character path.
+def _delete_all_but(keep) -> bytes:
+    return bytes(i for i in range(256) if i > 127 or not keep(chr(i)))
+
+
+_NOT_ALPHA = _delete_all_but(str.isalpha)
+_NOT_UPPER = _delete_all_but(str.isupper)
+_NOT_ALNUM = _delete_all_but(str.isalnum)
+
+
+def _alnum_count(line: str) -> int:
+    if line.isascii():
+        return len(line.encode("ascii").translate(None, _NOT_ALNUM))
+    return sum(c.isalnum() for c in line)
+
+
 def _is_headline(line: str) -> bool:
-    letters = [c for c in line if c.isalpha()]
-    if len(letters) < _MIN_LETTERS or len(line.strip()) > _MAX_HEADLINE_CHARS:
+    if len(line.strip()) > _MAX_HEADLINE_CHARS:
         return False
-    return sum(c.isupper() for c in letters) / len(letters) >= _CAPS_SHARE
+    if line.isascii():
+        raw = line.encode("ascii")
+        n_letters, n_upper = len(raw.translate(None, _NOT_ALPHA)), len(raw.translate(None, _NOT_UPPER))
+    else:
+        letters = [c for c in line if c.isalpha()]
+        n_letters, n_upper = len(letters), sum(c.isupper() for c in letters)
+    if n_letters < _MIN_LETTERS:
+        return False
+    return n_upper / n_letters >= _CAPS_SHARE
 
 
 def split_articles(text: str) -> list[Segment] | None:
@@ -46,7 +71,7 @@ def split_articles(text: str) -> list[Segment] | None:
             if current[3] >= MIN_BODY:  # a rule or blank line after an article's body closes it
                 pieces.append([end, end, [], 0])
             prev_kind = "break"
-        elif sum(c.isalnum() for c in line) < _MIN_LETTERS:
+        elif _alnum_count(line) < _MIN_LETTERS:
             # Specks and stray letters: neither headline nor body, but they part two headline blocks
             # (a masthead's "PRICE ONE CENT." from the first headline under it).
             prev_kind = "noise"

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import docx
-from docx.table import Table
-from docx.text.paragraph import Paragraph
-
 from app.ingest.model import Extracted, Skip
 from app.ingest.readers.common import MB, check_size, first_line, require_text, shorten
 
@@ -18,6 +14,9 @@ def read_docx(path: Path, *, max_bytes: int) -> Extracted:
     """Read a .docx: body paragraphs and table cells in document order; title and date from properties."""
     check_size(path, max_bytes)
     _check_expansion(path, max_bytes)
+    # python-docx costs ~0.15 s to import: only runs that meet a .docx pay it.
+    import docx
+
     document = docx.Document(str(path))
     lines: list[str] = []
     _collect(document, lines)
@@ -57,6 +56,9 @@ def _check_expansion(path: Path, max_bytes: int) -> None:
 
 def _collect(container, lines: list[str]) -> None:
     """Append the text of every paragraph under ``container`` (a document or a cell), tables included."""
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
     for block in container.iter_inner_content():
         if isinstance(block, Paragraph):
             if block.text.strip():
