@@ -96,7 +96,9 @@ def open_version(uri: Path, version: int | None = None) -> Iterator:
     garbage an older version cannot be opened in place. Then the older version is opened through a
     private shadow folder holding copies of the manifests up to ``version`` and links to the data and index
     folders: read-only for the real table (repair decides what to move, after the check)."""
-    import lancedb
+    from app.lazy_import import import_lancedb
+
+    lancedb = import_lancedb()  # every index run starts here: without pandas (app.lazy_import)
 
     uri = Path(uri)
     name = uri.name[: -len(".lance")]
@@ -309,9 +311,6 @@ def quick_faults(root: Path) -> list[Fault]:
     Reads a few bytes per file, so an index run still costs what changed, not the whole collection."""
     if not (Path(root) / "index").is_dir():
         return []
-    from app.lazy_import import import_lance
-
-    lance = import_lance()
     faults = []
     for name in TABLES:
         uri = table_uri(root, name)

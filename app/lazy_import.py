@@ -67,15 +67,6 @@ def hidden(name: str):
         sys.meta_path.remove(finder)
 
 
-def import_lance():
-    """``import lance`` (pylance) without pandas (see the module docstring)."""
-    with hidden("pandas"):
-        import lance
-        import pyarrow.dataset  # noqa: F401  (settles pyarrow's pandas shim while pandas is hidden)
-
-    return lance
-
-
 def import_lancedb():
     """``import lancedb`` without loading the namespace REST client or pandas up front."""
     defer_package_init("lance_namespace_urllib3_client")
