@@ -38,7 +38,9 @@ def run(args) -> int:
                           "faults": [{"kind": f.kind.name.lower(), "table": f.table, "message": f.message,
                                       "repairable": f.repairable} for f in report.faults]}, indent=2))
         return 0 if report.ok else 1
-    tables = ", ".join(f"{n} v{t['version']} ({t['rows']} rows)" for n, t in report.tables.items())
+    tables = ", ".join(f"{n} v{t['version']} ("
+                       + (f"{t['rows']} rows" if t["rows"] is not None else "rows do not read back") + ")"
+                       for n, t in report.tables.items())
     print(f"Index: {root / 'index'}" + (f" — {tables}" if tables else " (nothing indexed yet)"))
     if report.ok:
         print("No problems found." if not actions else "Repaired: no problems remain.")
