@@ -1,7 +1,9 @@
 """Fault injection at the index's write boundaries, for the crash tests (issue 13).
 
 ``LEXISCOPE_FAULT=<boundary>`` makes the process kill itself (SIGKILL, as ``kill -9`` would) the first time
-it reaches that boundary; ``LEXISCOPE_FAULT=<boundary>:int`` raises KeyboardInterrupt there instead (Ctrl-C).
+it reaches that boundary; ``LEXISCOPE_FAULT=<boundary>:int`` raises KeyboardInterrupt there instead (Ctrl-C);
+``LEXISCOPE_FAULT=<boundary>:hang`` stops there for good (a batch that never reaches its commit, as a slow model
+on a busy laptop does for seconds), for the tests of stopping a run that does not answer.
 Unset (always, outside tests), :func:`fault` is one dictionary lookup. Every boundary is listed here, so a
 test can walk them all and a new write step cannot be forgotten.
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 # Pass 1 (app.pipeline / app.store.write_batch), in the order a run meets them.
 PASS1 = (
@@ -43,6 +46,8 @@ def fault(boundary: str) -> None:
     os.write(2, f"lexiscope fault: {boundary}\n".encode())
     if how == "int":
         raise KeyboardInterrupt(f"fault injected at {boundary}")
+    while how == "hang":
+        time.sleep(3600)
     os.kill(os.getpid(), signal.SIGKILL)
 
 

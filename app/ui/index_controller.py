@@ -2,9 +2,10 @@
 
 The store has one writer, so runs (and folder removals, which write too) are queued and run one after
 another on a pool thread through :class:`app.ui.workers.TaskRunner`. Pause and cancel both ask the
-run to stop after its current batch (``should_stop`` is checked between batches, so everything written
-stays searchable); a pause also remembers the paths, and resume simply indexes them again — indexing
-is incremental, so the finished part is skipped.
+run to stop at its next commit (``should_stop`` is checked between batches, so everything written stays
+searchable), and kill the indexing process if that is more than a second away
+(:data:`app.ui.index_process.STOP_GRACE_S`; every write boundary is crash-safe); a pause also remembers the
+paths, and resume simply indexes them again — indexing is incremental, so the finished part is skipped.
 """
 
 from __future__ import annotations

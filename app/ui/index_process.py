@@ -12,6 +12,7 @@ from __future__ import annotations
 import multiprocessing as mp
 import os
 import queue
+import time
 import traceback
 from collections.abc import Callable
 
@@ -21,6 +22,12 @@ POLL_S = 0.1
 # Below the window (0) and the search process (app.ui.search_process.NICE): on a 2-core laptop the
 # model's threads would otherwise take the CPU from the GUI thread (measured: 50–80 ms stalls).
 NICE = 10
+# How long a stop request waits for the indexer to reach its next commit before the process is killed.
+# The indexer commits every few seconds of work at best (a 32-file batch, a pass-2 batch of passages with
+# the models: 5-15 s on a laptop CPU), far over the 2 s a Pause or Cancel button may take. Killing is safe:
+# every write boundary is crash-safe (app.faults, tests/integration/test_crash_safety*), the lock is an OS
+# file lock released with the process, and the next run sweeps the half-written batch and redoes it.
+STOP_GRACE_S = 1.0
 
 
 def _lower_priority(step: int) -> None:
@@ -35,56 +42,21 @@ class IndexProcessError(RuntimeError):
     """The child failed (its error message is the text) or died without a report."""
 
 
-def _child(paths, settings, use_models, out, stop) -> None:
-    """Entry point of the child process: index and send progress, then the report or the error."""
-    _lower_priority(NICE)
-    try:
-        from app.index_run import index_paths
+def _report_after_kill(last, seconds: float):
+    """The report of a run stopped by killing its process: cancelled, with the counts it had reported."""
+    from app.pipeline import IndexReport
 
-        report = index_paths(paths, settings, on_progress=lambda p: out.put(("progress", p)),
-                             should_stop=stop.is_set, use_models=use_models)
-        out.put(("done", report))
-    except BaseException as exc:  # noqa: BLE001 - everything goes back to the window as a message
-        out.put(("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+    report = IndexReport(cancelled=True, seconds=seconds)
+    if last is not None and last.unit == "files":
+        report.indexed, report.skipped, report.failed = last.indexed, last.skipped, last.failed
+    report.notes.append("stopped between commits: the next run redoes the unfinished batch")
+    return report
 
 
-def run_in_child(paths: list[str], settings, *, use_models: bool = True,
-                 on_progress: Callable[[object], None] | None = None,
-                 should_stop: Callable[[], bool] = lambda: False):
-    """Index ``paths`` in a child process; returns its IndexReport, raises IndexProcessError on failure.
-
-    ``should_stop`` is polled here and passed on as an event, so the child stops after its current batch.
-    """
-    out = _CTX.Queue()
-    stop = _CTX.Event()
-    proc = _CTX.Process(target=_child, args=(list(paths), settings, use_models, out, stop),
-                        name="lexiscope-indexer", daemon=True)
-    proc.start()
-    try:
-        while True:
-            if should_stop() and not stop.is_set():
-                stop.set()
-            try:
-                message = out.get(timeout=POLL_S)
-            except queue.Empty:
-                if not proc.is_alive():
-                    raise IndexProcessError(f"the indexer stopped unexpectedly (exit code {proc.exitcode})") from None
-                continue
-            if message[0] == "progress":
-                if on_progress:
-                    on_progress(message[1])
-            elif message[0] == "done":
-                return message[1]
-            else:
-                raise IndexProcessError(message[1])
-    finally:
-        stop.set()
-        proc.join(timeout=60)
-        if proc.is_alive():  # should not happen: the child exits right after its last message
-            proc.terminate()
-            proc.join(timeout=5)
-        out.close()
-        out.join_thread()
+def _kill(proc) -> None:
+    """End ``proc`` now (SIGKILL on POSIX, TerminateProcess on Windows) and reap it."""
+    proc.kill()
+    proc.join(timeout=5)
 
 
 def _serve(inbox, out, stop) -> None:
@@ -131,18 +103,27 @@ class IndexServer:
         self._ensure()
         self._stop.clear()
         self._inbox.put(("index", list(paths), settings, use_models))
+        t0, stop_at, last = time.monotonic(), None, None
         while True:
-            if should_stop() and not self._stop.is_set():
+            if stop_at is None and should_stop():
                 self._stop.set()
+                stop_at = time.monotonic()
             try:
                 message = self._out.get(timeout=POLL_S)
             except queue.Empty:
+                if stop_at is not None and time.monotonic() - stop_at > STOP_GRACE_S:
+                    # The next run starts a fresh process (and loads the models again): the price of a
+                    # stop that acts now rather than after the batch in hand.
+                    proc, self.proc = self.proc, None
+                    _kill(proc)
+                    return _report_after_kill(last, time.monotonic() - t0)
                 if not self.proc.is_alive():
                     code = self.proc.exitcode
                     self.proc = None
                     raise IndexProcessError(f"the indexer stopped unexpectedly (exit code {code})") from None
                 continue
             if message[0] == "progress":
+                last = message[1]
                 if on_progress:
                     on_progress(message[1])
             elif message[0] == "done":
