@@ -113,7 +113,7 @@ class IndexController(QObject):
         self._next()
 
     def pause(self) -> None:
-        """Stop after the current batch and remember what was running, for resume."""
+        """Stop at the next commit (or kill the run within a second) and remember what was running, for resume."""
         if self.current is not None and self.state == RUNNING:
             self._stop_reason = "pause"
             self.current.abort.set()
@@ -128,7 +128,7 @@ class IndexController(QObject):
         self.add(paths)
 
     def cancel(self) -> None:
-        """Stop after the current batch and drop queued runs and any paused run."""
+        """Stop at the next commit (or kill the run within a second) and drop queued runs and any paused run."""
         self.jobs = [j for j in self.jobs if j[0] != "index"]
         if self.ui_state.paused:
             self.ui_state.paused = []
