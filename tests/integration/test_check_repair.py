@@ -5,7 +5,6 @@ done to the files on disk (tests/fixtures/corrupt.py)."""
 from __future__ import annotations
 
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,6 +15,7 @@ from app.config import Settings
 from app.index_run import index_paths
 from app.store import Store
 from tests.fixtures import corrupt
+from tests.fixtures.no_pylance import block_pylance
 
 WORDS = ["albatross", "bramble", "cormorant", "dandelion", "egret", "foxglove"]
 
@@ -46,7 +46,7 @@ def home(pristine, tmp_path, monkeypatch) -> Path:
 def _without_pylance(monkeypatch) -> None:
     """Check and repair run on lancedb alone, as in the default install (`import lance` fails); the damage
     itself is done with pylance (tests/fixtures/corrupt.py), an independent reader of the same files."""
-    monkeypatch.setitem(sys.modules, "lance", None)
+    block_pylance(monkeypatch)
 
 
 def _everything_searchable(home: Path, docs: Path) -> None:

@@ -4,7 +4,6 @@ Real LanceDB tables in tmp."""
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pyarrow as pa
@@ -12,6 +11,7 @@ import pytest
 
 from app.check import open_version
 from app.lance_files import ManifestError, fragments, manifest_files, whole
+from tests.fixtures.no_pylance import block_pylance
 
 
 @pytest.fixture
@@ -55,7 +55,9 @@ def test_garbage_is_a_manifest_error(tmp_path):
 
 
 def test_an_older_version_opens_behind_a_garbage_latest_manifest_without_pylance(table_dir, monkeypatch):
-    monkeypatch.setitem(sys.modules, "lance", None)  # as in the default install: `import lance` fails
+    block_pylance(monkeypatch)  # as in the default install: `import lance` fails
+    with pytest.raises(ModuleNotFoundError):
+        import lance  # noqa: F401
     versions = sorted(manifest_files(table_dir))
     with open_version(table_dir, versions[-2]) as table:
         rows_before = table.count_rows()
