@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import csv
-import html
 import io
 import json
 from datetime import datetime, timezone
 from pathlib import Path
 
 from app import __version__
+from app.provenance import provenance_in_words
 from app.search.types import SearchResponse
 from app.store import SCHEMA_VERSION
 
@@ -60,52 +60,6 @@ def _row(result) -> dict:
         "newspaper": result.meta.get("newspaper", ""),
         "place": result.meta.get("place", ""),
     }
-
-
-# How each provenance key reads to a person (HTML and Markdown reports; the JSON keeps the keys).
-_PROV_LABELS = {
-    "query": "Query",
-    "masked_query": "Searched as (names masked)",
-    "mode": "Retrieval",
-    "filters": "Filters",
-    "exported_at": "Exported",
-    "app": "Made with",
-    "index_schema_version": "Index format version",
-}
-_MODE_WORDS = {"bm25": "words (BM25)", "dense": "meaning (text model)", "sparse": "vocabulary terms",
-               "clip": "pictures (image model)"}
-
-
-def _filters_in_words(filters: dict) -> str:
-    parts = []
-    if filters.get("kinds"):
-        parts.append("only " + " and ".join(filters["kinds"]))
-    if filters.get("folder"):
-        parts.append(f"under {filters['folder']}")
-    if filters.get("after"):
-        parts.append(f"from {filters['after']}")
-    if filters.get("before"):
-        parts.append(f"until {filters['before']}")
-    for key, value in (filters.get("extra") or {}).items():
-        if value:
-            parts.append(f"{key} {value}")
-    return "; ".join(parts) or "none"
-
-
-def provenance_in_words(prov: dict) -> list[tuple[str, str]]:
-    """Provenance as (label, text) rows a reader understands: no raw keys, no ``None``, no ``{}``."""
-    rows = []
-    for key, value in prov.items():
-        if value in (None, "", {}):
-            continue  # e.g. no masked query: nothing to say
-        if key == "filters":
-            text = _filters_in_words(value)
-        elif key == "mode":
-            text = ", ".join(_MODE_WORDS.get(m, m) for m in str(value).split("+"))
-        else:
-            text = value if isinstance(value, str) else json.dumps(value)
-        rows.append((_PROV_LABELS.get(key, key.replace("_", " ").capitalize()), str(text)))
-    return rows
 
 
 def sidecar_path(path: Path) -> Path:
@@ -202,8 +156,3 @@ def target_for(path: str | Path, chosen: str | None) -> tuple[Path, str]:
         return path, typed
     fmt = chosen or "csv"
     return path.with_name(f"{path.name}.{fmt}"), fmt
-
-
-def escape(text: str) -> str:
-    """HTML-escape (used by the HTML report)."""
-    return html.escape(text or "", quote=True)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import base64
+import html
 from pathlib import Path
 
-from app.export import escape, provenance_in_words
+from app.provenance import provenance_in_words
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}
@@ -14,6 +15,11 @@ table.prov td{padding:0 1em 0 0;color:#555;font-size:13px}
 .hit img{width:96px;height:96px;object-fit:cover;border-radius:4px}
 .meta{color:#666;font-size:13px} mark{background:#fff0a0} .terms{color:#246;font-size:13px}
 """
+
+
+def escape(text: str) -> str:
+    """HTML-escape a text (attribute-safe: quotes too)."""
+    return html.escape(text or "", quote=True)
 
 
 def _thumb(path: str) -> str:

@@ -34,7 +34,8 @@ TICK_MS = 5
 
 def machine() -> str:
     """A one-line description of this machine."""
-    return f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, Python {platform.python_version()}, Qt platform {os.environ.get('QT_QPA_PLATFORM', 'default')}"
+    return (f"{platform.machine()}, {os.cpu_count()} CPU cores, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, Qt platform {os.environ.get('QT_QPA_PLATFORM', 'default')}")
 
 
 def measure_stall(folders: list[Path], use_models: bool) -> dict:
@@ -199,7 +200,7 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city") -> 
         at_click = done[-1][1] if done else 0
         c0 = time.perf_counter()
         getattr(win.sources, action).click()
-        _pump(app, lambda: win.indexer.state == state and not win.indexer.busy())
+        _pump(app, lambda state=state: win.indexer.state == state and not win.indexer.busy())
         out[f"click_to_{'paused' if action == 'pause' else 'cancelled'}_s"] = round(time.perf_counter() - c0, 2)
         out[f"files_after_{action}_click"] = (reports[-1].indexed - at_click) if reports else None
         if action == "pause":

@@ -154,7 +154,7 @@ def build_corpus(folder: Path, small: bool) -> None:
 def regular_files(folder: Path) -> list[Path]:
     """Every regular file under ``folder`` (symlinks not followed): what must be accounted for."""
     out = []
-    for dirpath, dirnames, filenames in os.walk(folder):
+    for dirpath, _dirnames, filenames in os.walk(folder):
         for name in filenames:
             path = Path(dirpath) / name
             if stat.S_ISREG(os.lstat(path).st_mode):
@@ -256,7 +256,7 @@ def main() -> int:
         print(f"states: {counts}")
         if not args.skip_table:
             print("\n== cost table: each item alone, `lexiscope index ITEM --lexical-only`, fresh data folder")
-            print(f"| item | size on disk | before (audit) | after: seconds | after: peak RSS MB | outcome |")
+            print("| item | size on disk | before (audit) | after: seconds | after: peak RSS MB | outcome |")
             print("|---|---:|---|---:|---:|---|")
             items = hostile_items(work / "table", args.small)
             for name, path in items.items():

@@ -1,6 +1,6 @@
 """Does entity masking find parallels better, and does unmasked search still find the same actors?
 
-Built from chronam-1916: every article (app.news.split) with enough words and named entities is a
+Built from chronam-1916: every article (app.ingest.readers.news.split) with enough words and named entities is a
 document. For a sample of them, two queries are made from the article itself:
 
 - parallels: half of its ordinary words dropped (other wording of the same kind of event) and every
@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from app.news.clean import clean_ocr  # noqa: E402
-from app.news.split import split_articles  # noqa: E402
+from app.ingest.readers.news.split import split_articles  # noqa: E402
 from models.ner import DEFAULT_MASK, EntityRecogniser, apply_mask  # noqa: E402
 
 TYPES = ("PER", "ORG", "LOC")

@@ -141,7 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         ndcg = ndcg_at_10(q_vecs @ doc_vecs.T, doc_ids, query_ids, qrels)
         rows.append((name, len(docs) / seconds[name], seconds[name], ndcg))
     base_rate, base_ndcg = rows[0][1], rows[0][3]
-    print(f"\n| encoder | docs/s | seconds | speed-up | nDCG@10 | % of ST nDCG |")
+    print("\n| encoder | docs/s | seconds | speed-up | nDCG@10 | % of ST nDCG |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, rate, secs, ndcg in rows:
         print(f"| {name} | {rate:.1f} | {secs:.1f} | {rate / base_rate:.2f}x | {ndcg:.4f} | {100 * ndcg / base_ndcg:.1f}% |")

@@ -36,7 +36,7 @@ def scifact_docs(beir: Path, out: Path, n: int) -> list[str]:
     """The first ``n`` SciFact documents as files, and the first queries."""
     out.mkdir(parents=True)
     with open(beir / "corpus.jsonl", encoding="utf-8") as fh:
-        for i, line in zip(range(n), fh):
+        for _i, line in zip(range(n), fh):
             d = json.loads(line)
             (out / f"{d['_id']}.txt").write_text(f"{d.get('title', '')}\n\n{d['text']}\n", encoding="utf-8")
     with open(beir / "queries.jsonl", encoding="utf-8") as fh:

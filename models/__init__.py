@@ -7,10 +7,10 @@ from models.ort import telemetry_off  # noqa: I001 - must run before the imports
 
 telemetry_off()
 
-from models.catalog import CATALOG, ROLES, ModelFile, ModelSpec, default_spec, get_spec, specs_for
-from models.loader import load_encoder, spec_for
-from models.resolve import import_folder, installed, resolve
-from models.verify import ModelCorrupt, ModelError, ModelMissing
+from models.catalog import CATALOG, ROLES, ModelFile, ModelSpec, default_spec, get_spec, specs_for  # noqa: E402 - after telemetry_off()
+from models.loader import load_encoder, spec_for  # noqa: E402 - after telemetry_off()
+from models.resolve import import_folder, installed, resolve  # noqa: E402 - after telemetry_off()
+from models.verify import ModelCorrupt, ModelError, ModelMissing  # noqa: E402 - after telemetry_off()
 
 __all__ = [
     "CATALOG", "ROLES", "ModelCorrupt", "ModelError", "ModelFile", "ModelMissing", "ModelSpec",

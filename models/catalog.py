@@ -11,7 +11,8 @@ there), ``sha256`` is ``None`` and the rule is **trust on first download**: the 
 the file enters the cache, written to the cache's ``manifest.json``, and verified on every later load.
 That protects against later corruption or tampering, not against a bad first download.
 
-Sizes of hub-only files are approximate (for display). Revisions: a commit hash could not be looked up for any hub repo here, so every ``revision`` is
+Sizes of hub-only files are approximate (for display). Revisions: a commit hash could not be looked up for
+any hub repo here, so every ``revision`` is
 ``"main"``. Where hashes are pinned, a changed upstream file is detected (and refused) rather than
 silently used; for TOFU entries a later upstream change is simply a different first download.
 """

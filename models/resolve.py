@@ -236,7 +236,8 @@ def import_folder(role: str, src_dir: Path, cache_dir: Path, id: str | None = No
     if catalog is not None:  # refuse before copying anything
         verify_files(src_dir, {f.name: f.sha256 for f in catalog.files})
     extra = _describe(role, src_dir)
-    _install(cache_dir, role, model_id, lambda staging: shutil.copytree(src_dir, staging, ignore=shutil.ignore_patterns(".git", "__pycache__")),
+    _install(cache_dir, role, model_id,
+             lambda staging: shutil.copytree(src_dir, staging, ignore=shutil.ignore_patterns(".git", "__pycache__")),
              Manifest(id=model_id, role=role, source=f"import:{src_dir}", extra=extra))
     return installed_spec(cache_dir, role, model_id)
 

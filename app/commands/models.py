@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from app.cli import UserError
+from app.errors import UserError
 from app.config import data_root
 from models.catalog import CATALOG, ROLES
 from models.resolve import Installed, download, import_folder, installed, verify_installed

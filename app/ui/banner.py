@@ -70,7 +70,7 @@ _PERCENT = re.compile(r"(\d{1,3})%\|")
 
 def describe_failure(stderr: str, size: str = "600 MB") -> str:
     """The real reason a model command failed, in words (no network, disk full, …), never just the command."""
-    lines = [l.strip() for l in stderr.strip().splitlines() if l.strip()]
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
     last = lines[-1] if lines else "it stopped without saying why"
     for needles, text in _CAUSES:
         if any(n.lower() in stderr.lower() for n in needles):

@@ -30,7 +30,7 @@ def source_summary(sources: list[str]) -> dict:
     Files read as metadata of other files (newspaper title records, column mappings) did their job: they
     are counted as ``metadata``, never listed as skipped.
     """
-    from app.news.records import METADATA_REASONS
+    from app.ingest.readers.news.records import METADATA_REASONS
 
     store = open_store_retrying()
     rows = store.document_rows(["path", "root", "state", "reason", "kind"])

@@ -30,7 +30,7 @@ class ResultsModel(QAbstractListModel):
         """The results, in rank order."""
         return list(self._results)
 
-    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802 - Qt's name
+    def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and default (never mutated)
         """Number of results."""
         return 0 if parent.isValid() else len(self._results)
 

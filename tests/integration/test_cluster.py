@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from app.config import Settings
 from app.embed import forget_loaded_models
 from app.index_run import index_paths
 from app.session import make_searcher

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.news.clean import clean_ocr
-from app.news.split import split_articles
+from app.ingest.readers.news.split import split_articles
 from tests.news.fixtures import OTHER, WIRE, page
 
 CHRONAM = Path(__file__).resolve().parents[3] / "shared" / "data" / "chronam-1916"

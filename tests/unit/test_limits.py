@@ -14,7 +14,7 @@ import pytest
 from app.ingest.model import Skip
 from app.ingest.readers import read
 from app.ingest.readers.html import MAX_DEPTH, nesting_depth
-from app.news.records import read_records
+from app.ingest.readers.news.records import read_records
 
 LIMIT = 200_000_000
 

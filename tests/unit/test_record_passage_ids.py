@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from app.news.records import read_records
+from app.ingest.readers.news.records import read_records
 from app.stages import Item, passage_rows
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from app.ingest.model import Extracted, Skip
 from app.ingest.readers import html, images, pdf, text, word
 from app.ingest.readers.images import make_thumbnail
-from app.news import reader_for as news_reader_for
+from app.ingest.readers.news import reader_for as news_reader_for
 
 Reader = Callable[..., Extracted]
 

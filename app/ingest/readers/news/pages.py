@@ -18,8 +18,8 @@ from pathlib import Path
 
 from app.ingest.model import Extracted, Skip
 from app.ingest.readers.common import check_size, decode_text, require_text
-from app.news import alto
-from app.news.split import split_articles
+from app.ingest.readers.news import alto
+from app.ingest.readers.news.split import split_articles
 
 MARKER = ".lexiscope-news"
 _LCCN = r"(?P<lccn>(?:[a-z]{1,3}\d{8,10})|\d{10})"
