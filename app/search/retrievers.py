@@ -141,17 +141,32 @@ class ModelRetriever:
         mode = options.get("mode", "auto")
         cols = {c.name for c in store.vector_columns()}
         out: dict[str, list[tuple[dict, float]]] = {}
-        if mode in ("auto", "hybrid", "dense"):
+        dense = mode in ("auto", "hybrid", "dense") and bool(cols & {"vec_text", "vec_clip"})
+        sparse_job = None
+        if mode in ("auto", "hybrid", "sparse") and store.vocab_model():
+            if dense and not any(t.image is not None for t in terms):
+                # The sparse sum (numpy) beside the dense search (native LanceDB): both release the GIL.
+                # Not with an image term: both components need its CLIP embedding, computed once.
+                from app.search.engine import _pool
+
+                sparse_job = _pool().submit(self._sparse_component, store, terms, where, depth)
+            elif (hits := self._sparse_component(store, terms, where, depth)) is not None:
+                out["sparse"] = hits
+        if dense:
             if "vec_text" in cols and (vec := self.text_vector(terms)) is not None:
                 out["dense"] = self._vector_search(store, vec, "vec_text", where, depth, self.indexed_columns(store))
             if "vec_clip" in cols and (vec := self.clip_vector(terms)) is not None:
                 out["clip"] = self._vector_search(store, vec, "vec_clip", where, depth, self.indexed_columns(store))
-        if mode in ("auto", "hybrid", "sparse") and store.vocab_model():
-            matrix = self.sparse_matrix(store)
-            q = self.sparse_vector(terms, matrix)
-            if q is not None and matrix.n_alive:
-                out["sparse"] = self._sparse_search(store, matrix, q, where, depth)
+        if sparse_job is not None and (hits := sparse_job.result()) is not None:
+            out["sparse"] = hits
         return out
+
+    def _sparse_component(self, store: Store, terms: list[Term], where: str | None, depth: int):
+        matrix = self.sparse_matrix(store)
+        q = self.sparse_vector(terms, matrix)
+        if q is None or not matrix.n_alive:
+            return None
+        return self._sparse_search(store, matrix, q, where, depth)
 
     @staticmethod
     def _vector_search(store: Store, vec: np.ndarray, column: str, where: str | None, depth: int, indexed=()):
