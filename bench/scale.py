@@ -21,7 +21,8 @@ Per size, the index is written with ``Store`` and finished with ``Store.finish()
 maintenance an index run does: FTS, the vector index past ``ANN_MIN_ROWS``, the sparse postings), then
 searched in a fresh process (so start-up, first-query and RSS are what a user's process sees), then a
 one-file change (10 passages of one document replaced) is re-indexed with ``Store.finish()`` again.
-Dense recall@10 compares the dense component's top-10 with exact cosine search over every stored vector.
+Dense recall@10 compares the top 10 of the dense component's list, fetched at the depth a 10-result search
+asks for (100 passages), with exact cosine search over every stored vector.
 """
 
 from __future__ import annotations
@@ -228,6 +229,7 @@ def search_child(home: Path, qs: list[str], out: Path) -> None:
     """In a fresh process: first query after start, warm latencies per mode, dense top-10 ids, RSS."""
     t_start = time.perf_counter()
     from app.config import Settings
+    from app.search.engine import DEPTH_PER_RESULT, MIN_DEPTH
     from app.search.query import parse
     from app.session import make_searcher, open_store
 
@@ -251,7 +253,9 @@ def search_child(home: Path, qs: list[str], out: Path) -> None:
     for q in qs:
         v = retriever.text_vector(parse(q))
         qvecs.append(v)
-        tops.append([h["passage_id"] for h, _ in retriever._vector_search(store, v, "vec_text", None, 10, indexed)])
+        # The depth a search of 10 results asks the dense component for (the ANN settings depend on it).
+        hits = retriever._vector_search(store, v, "vec_text", None, max(MIN_DEPTH, 10 * DEPTH_PER_RESULT), indexed)
+        tops.append([h["passage_id"] for h, _ in hits[:10]])
     res["ann_index"] = sorted(indexed)
     res["rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     np.save(out.with_suffix(".q.npy"), np.asarray(qvecs, dtype=np.float32))

@@ -173,7 +173,7 @@ class ModelRetriever:
         from app.search.vector_index import tune
 
         search = store.passages.search(vec.astype(np.float32), vector_column_name=column).distance_type("cosine")
-        search = tune(search, column in indexed).select(HIT_COLUMNS)
+        search = tune(search, column in indexed, depth).select(HIT_COLUMNS)
         if where:
             search = search.where(where, prefilter=True)
         rows = search.limit(depth).to_list()
