@@ -148,3 +148,36 @@ def test_searchable_by_words_before_any_model_loads(home, tmp_path, tiny_bert):
     assert seen_at_loading == ["words"]
     assert events.index("indexing") < events.index("loading") < events.index("meaning") < len(events) - 1
     assert events[-1] == "done" and report.meaning_pending == 0
+
+
+def test_two_passes_index_exactly_as_one_pass(home, tmp_path, tiny_bert):
+    """After pass 2 every passage has the vector the one-pass indexer gives it, so search answers alike.
+
+    The two runners batch differently (one pass: a batch of files; pass 2: 64 passages in table order), so
+    this holds only if a passage's vector depends on its text alone (models.text: one text per int8 run).
+    """
+    from app.pipeline import run_index
+
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    for f in range(12):  # passages of different lengths, so batch mates and padding differ between runners
+        words = " ".join(f"{token(f * 50 + s)} harbour" + " tide" * (s % 7) + "." for s in range(10 + 4 * f))
+        (folder / f"log{f:02d}.txt").write_text(words, encoding="utf-8")
+    settings = with_model(home, tiny_bert)
+    embedder = build_embedder(settings)
+    one = Store(tmp_path / "one", embedder.vector_columns(), embedder.vocab_model)
+    with one.lock():
+        for _ in run_index(one, [folder], embedder=embedder, passage_chars=settings.passage_chars):
+            pass
+    index_paths([folder], settings, root=tmp_path / "two", embedder=embedder)
+    two = Store(tmp_path / "two")
+
+    def vectors(store):
+        return {(r["path"], r["ordinal"]): r["vec_text"] for r in store.passage_rows("true", ["path", "ordinal", "vec_text"])}
+
+    a, b = vectors(one), vectors(two)
+    assert len(a) > 64 and a.keys() == b.keys()
+    assert all(a[k] == b[k] for k in a), "a passage got a different vector in two passes than in one"
+    sa, sb = make_searcher(one, settings), make_searcher(two, settings)
+    for q in [token(5), token(260), "harbour tide", "the tide at the harbour", token(555) + " harbour"]:
+        assert [r.path for r in sa.search(q, k=10).results] == [r.path for r in sb.search(q, k=10).results]
