@@ -23,7 +23,13 @@ from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
 
-from app.lance_files import ManifestError, fragments, manifest_files, whole
+from app.lance_files import (
+    ManifestError,
+    fragments,
+    manifest_files,
+    read_manifest,
+    whole,
+)
 
 TABLES = ("documents", "passages")
 REPAIR_HINT = "Run `lexiscope check --repair` to go back to the last good version and re-index what is missing."
@@ -306,9 +312,11 @@ def check(root: Path, *, models: bool = True) -> CheckReport:
 
 
 def quick_faults(root: Path) -> list[Fault]:
-    """Cheap structural checks, for the start of every index run: each table's latest version opens, its
-    schema_version is readable, and every data and index file it uses is whole (its footer magic is there).
-    Reads a few bytes per file, so an index run still costs what changed, not the whole collection."""
+    """Cheap structural checks, for the start of every index run and of the window: each table's latest
+    version file parses, its schema_version is readable, and every data and index file it uses is whole
+    (its footer magic is there). Reads the version file and a few bytes per file, so an index run still costs
+    what changed, not the whole collection; and imports no lancedb, so the window shows without waiting
+    for it (app/lance_files.py)."""
     if not (Path(root) / "index").is_dir():
         return []
     faults = []
@@ -316,30 +324,28 @@ def quick_faults(root: Path) -> list[Fault]:
         uri = table_uri(root, name)
         if not uri.is_dir():
             continue
+        versions = manifest_files(uri)
         try:
-            with open_version(uri) as table:
-                meta = table.schema.metadata
-                version = table.version
-                indices = table.list_indices() if name == "passages" else []
-            files = [uri / "data" / f for frag in fragments(manifest_files(uri)[version]) for f in frag.files]
-        except Exception as exc:  # ManifestError included
+            if not versions:
+                raise ManifestError("no version file")
+            manifest = read_manifest(versions[max(versions)])
+        except (OSError, ManifestError) as exc:
             faults.append(Fault(FaultKind.UNREADABLE, name, f"the {name} table does not open: its version file is "
                                 f"damaged ({_short(exc)})"))
             continue
-        bad = _schema_fault(name, meta)
+        bad = _schema_fault(name, manifest.metadata)
         if bad is not None:
             faults.append(bad)
-        for path in files:
+        for path in (uri / "data" / f for frag in manifest.fragments for f in frag.files):
             if not whole(path):
                 faults.append(Fault(FaultKind.DATA, name, f"the {name} table's data file {path.name} is truncated, "
                                     "damaged or missing"))
-        for ix in indices:
-            folder = uri / "_indices" / str(ix.index_uuid or "")
+        for ix in manifest.indices if name == "passages" else []:
+            folder = uri / "_indices" / ix.uuid
             parts = list(folder.glob("*.lance")) if folder.is_dir() else []
             if not parts or not all(whole(p) for p in parts):
-                faults.append(Fault(FaultKind.FTS if str(ix.index_type).upper() in ("INVERTED", "FTS")
-                                    else FaultKind.DATA, name, f"the index '{ix.name}' of the {name} table "
-                                    "is damaged or missing"))
+                faults.append(Fault(FaultKind.FTS if ix.full_text else FaultKind.DATA, name,
+                                    f"the index '{ix.name}' of the {name} table is damaged or missing"))
     return faults
 
 

@@ -4,13 +4,21 @@ Real LanceDB tables in tmp."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow as pa
 import pytest
 
 from app.check import open_version
-from app.lance_files import ManifestError, fragments, manifest_files, whole
+from app.lance_files import (
+    ManifestError,
+    fragments,
+    manifest_files,
+    read_manifest,
+    whole,
+)
 from tests.fixtures.no_pylance import block_pylance
 
 
@@ -21,14 +29,17 @@ def table_dir(tmp_path) -> Path:
     from lancedb.index import FTS
 
     db = lancedb.connect(tmp_path / "index")
-    table = db.create_table("t", pa.table({"a": list(range(50)), "text": [f"note {i}" for i in range(50)]}))
+    data = pa.table({"a": list(range(50)), "text": [f"note {i}" for i in range(50)]})
+    table = db.create_table("passages", data.replace_schema_metadata({"schema_version": "2", "vectors": "[]"}))
     table.add(pa.table({"a": [50], "text": ["one more"]}))
     table.delete("a < 5")
     table.add(pa.table({"a": [51, 52], "text": ["two", "more"]}))
     table.add_columns({"b": "a * 2"})
     table.create_index("text", config=FTS(with_position=True))
+    table.create_scalar_index("a")
+    table.add(pa.table({"a": [53], "text": ["after the index"], "b": [106]}))
     table.optimize()
-    return tmp_path / "index" / "t.lance"
+    return tmp_path / "index" / "passages.lance"
 
 
 def test_fragments_match_pylance_for_every_version(table_dir):
@@ -40,6 +51,24 @@ def test_fragments_match_pylance_for_every_version(table_dir):
         expected = [(f.fragment_id, tuple(d.path for d in f.data_files())) for f in ds.get_fragments()]
         assert [(f.id, f.files) for f in fragments(path)] == expected, version
         assert all(whole(table_dir / "data" / name) for frag in fragments(path) for name in frag.files)
+
+
+def test_version_metadata_and_indices_match_lancedb(table_dir):
+    import lancedb
+
+    db = lancedb.connect(table_dir.parent)
+    seen_indices = 0
+    for version, path in manifest_files(table_dir).items():
+        table = db.open_table("passages", version=version)
+        manifest = read_manifest(path)
+        assert manifest.version == version == table.version
+        assert manifest.metadata == (table.schema.metadata or {}), version
+        assert manifest.metadata[b"schema_version"] == b"2"
+        expected = sorted((ix.name, ix.index_uuid, ix.index_type == "FTS") for ix in table.list_indices())
+        assert sorted({(ix.name, ix.uuid, ix.full_text) for ix in manifest.indices}) == expected, version
+        assert all((table_dir / "_indices" / ix.uuid).is_dir() for ix in manifest.indices)
+        seen_indices = max(seen_indices, len(expected))
+    assert seen_indices == 2  # the FTS and the scalar index were both read
 
 
 def test_garbage_is_a_manifest_error(tmp_path):
@@ -72,3 +101,18 @@ def test_an_older_version_opens_behind_a_garbage_latest_manifest_without_pylance
     # read-only for the real table, and the shadow folder is gone
     assert sorted(p.name for p in table_dir.rglob("*")) == listing
     assert sorted(p.name for p in table_dir.parent.parent.iterdir()) == ["index"]
+
+
+def test_the_start_up_check_imports_no_lancedb(table_dir):
+    # The window runs quick_faults before it shows; lancedb costs seconds to import, so it must not.
+    code = ("import sys; from app.check import quick_faults; print(quick_faults(sys.argv[1])); "
+            "print('lancedb' in sys.modules, 'lance' in sys.modules)")
+    repo = Path(__file__).resolve().parents[2]
+    out = subprocess.run([sys.executable, "-c", code, str(table_dir.parent.parent)], capture_output=True,
+                         text=True, check=True, cwd=repo).stdout.splitlines()
+    assert out == ["[]", "False False"], out
+    data = table_dir / "data" / fragments(manifest_files(table_dir)[max(manifest_files(table_dir))])[0].files[0]
+    data.write_bytes(data.read_bytes()[:-8])
+    out = subprocess.run([sys.executable, "-c", code, str(table_dir.parent.parent)], capture_output=True,
+                         text=True, check=True, cwd=repo).stdout
+    assert "DATA" in out and data.name in out
