@@ -8,17 +8,25 @@ anywhere with ONNX Runtime alone. ``tests/models/test_clip_onnx.py`` checks the 
 open_clip on the tiny real-architecture CLIP.
 
 Files written into the model folder: ``image.onnx`` (pixels (batch, 3, H, W) float32 → unit embedding),
-``text.onnx`` (token ids (batch, context) int64 → unit embedding) and ``clip_onnx.json`` (image size,
-mean/std, interpolation, context length, embedding size).
+``text.onnx`` (token ids (batch, context) int64 → unit embedding), ``clip_onnx.json`` (image size,
+mean/std, interpolation, context length, embedding size) and ``tokenizer.json`` (open_clip's BPE for the
+`tokenizers` library, :mod:`models.clip_tokenizer`). A folder holding them is loaded by
+:class:`OnnxClipEncoder` (the loader prefers it on a CPU): no torch, open_clip or ftfy at run time.
+Export once, with the torch extra: ``python -m models.clip_onnx MODEL_FOLDER``.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
+
+from models.clip_tokenizer import TOKENIZER_FILE, ClipTokenizer
+from models.clip_vocab import ProgressFn, VocabProjection, weights_fingerprint
 
 IMAGE_GRAPH = "image.onnx"
 TEXT_GRAPH = "text.onnx"
@@ -66,6 +74,9 @@ def export(folder: Path, out: Path | None = None) -> Path:
             "interpolation": pp.get("interpolation", "bicubic"), "resize_mode": pp.get("resize_mode", "shortest"),
             "context_length": context, "dim": enc.dim, "model_name": enc.model_name}
     (out / INFO).write_text(json.dumps(info, indent=1), encoding="utf-8")
+    from models.clip_tokenizer import from_open_clip
+
+    from_open_clip(enc.tokenizer, out)
     return out
 
 
@@ -120,3 +131,63 @@ class OnnxClipTowers:
     def encode_tokens(self, tokens: np.ndarray, threads: int = 1) -> np.ndarray:
         """(batch, context) token ids (open_clip's tokenizer output) → (batch, dim) unit embeddings."""
         return self._text({"tokens": tokens}, max(1, threads))
+
+
+class OnnxClipEncoder(VocabProjection):
+    """CLIP on ONNX Runtime: the same interface as :class:`models.clip.ClipEncoder` (``encode_images``,
+    ``encode_texts``, ``vocab_vectors``, ``dim``, ``model_name``) from an exported folder, without torch."""
+
+    device = "cpu"
+
+    def __init__(self, folder: Path, *, cache_dir: Path | None = None, max_words: int | None = None) -> None:
+        """Load the towers, tokenizer and settings exported into ``folder`` (see :func:`export`)."""
+        self.folder = Path(folder)
+        self.towers = OnnxClipTowers(self.folder)
+        info = self.towers.info
+        self.tokenizer = ClipTokenizer(self.folder / TOKENIZER_FILE, info["context_length"])
+        self.model_name = info.get("model_name") or "open_clip-custom"
+        self.dim = int(info["dim"])
+        self.image_size = tuple(info["image_size"])
+        # The vocabulary projection cache is keyed by the text tower (what computes it).
+        self.fingerprint = weights_fingerprint((self.folder / INFO).read_bytes(), self.folder / TEXT_GRAPH)
+        self.cache_dir = Path(cache_dir) if cache_dir is not None else None
+        self.max_words = max_words
+        self._vocab = None
+
+    @staticmethod
+    def available(folder: Path) -> bool:
+        """Whether ``folder`` holds an export this class can load (towers, settings and tokenizer)."""
+        return OnnxClipTowers.available(folder) and (Path(folder) / TOKENIZER_FILE).is_file()
+
+    @staticmethod
+    def _threads() -> int:
+        from models.device import current_threads
+
+        return current_threads()
+
+    def encode_images(self, images: Sequence, batch_size: int = 16) -> np.ndarray:
+        """Embed images (PIL images or paths) -> (n, dim) float32, rows L2-normalised."""
+        out = np.empty((len(images), self.dim), dtype=np.float32)
+        for start in range(0, len(images), batch_size):
+            chunk = images[start:start + batch_size]
+            pixels = np.stack([preprocess(self._read_image(im, start + i), self.towers.info)
+                               for i, im in enumerate(chunk)])
+            out[start:start + len(chunk)] = self.towers.encode_pixels(pixels, self._threads())
+        return out
+
+    def encode_texts(self, texts: Sequence[str], batch_size: int = 128,
+                     on_progress: ProgressFn | None = None) -> np.ndarray:
+        """Embed texts with the CLIP text tower -> (n, dim) float32, rows L2-normalised."""
+        out = np.empty((len(texts), self.dim), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            chunk = list(texts[start:start + batch_size])
+            out[start:start + len(chunk)] = self.towers.encode_tokens(self.tokenizer(chunk), self._threads())
+            if on_progress is not None:
+                on_progress(start + len(chunk), len(texts))
+        return out
+
+
+if __name__ == "__main__":  # python -m models.clip_onnx MODEL_FOLDER [OUT]: export once (torch extra)
+    if len(sys.argv) not in (2, 3):
+        sys.exit("usage: python -m models.clip_onnx MODEL_FOLDER [OUT_FOLDER]")
+    print(export(Path(sys.argv[1]), Path(sys.argv[2]) if len(sys.argv) == 3 else None))

@@ -34,7 +34,8 @@ def load_encoder(role: str, model_id: str | None = None, *, cache_dir: Path, dev
                  allow_download: bool = False, on_progress: ProgressFn | None = None):
     """Resolve and load the model for ``role``.
 
-    Returns a TextEncoder (text), MlmVocabEncoder or IdfVocabEncoder (vocab), ``ClipEncoder`` (image),
+    Returns a TextEncoder (text), MlmVocabEncoder or IdfVocabEncoder (vocab), ``OnnxClipEncoder`` (image,
+    an exported folder on a CPU) or ``ClipEncoder`` (image, open_clip),
     or, for ner, the resolved spaCy pipeline folder (the masker loads it). Raises ModelMissing with
     instructions when the files are not available, ModelCorrupt when they fail verification.
     """
@@ -59,6 +60,12 @@ def load_encoder(role: str, model_id: str | None = None, *, cache_dir: Path, dev
             return IdfVocabEncoder(spec, folder)
         return MlmVocabEncoder(spec, folder, device=dev)
     if role == "image":
+        from models.clip_onnx import OnnxClipEncoder
+
+        # An exported folder (ONNX towers + tokenizer.json) runs on ONNX Runtime alone: the CPU path
+        # needs no torch. A GPU still gets open_clip, which uses it.
+        if OnnxClipEncoder.available(folder) and dev == "cpu":
+            return OnnxClipEncoder(folder, cache_dir=Path(cache_dir) / "clip-vocab")
         try:
             from models.clip import ClipEncoder
         except ModuleNotFoundError as exc:  # torch/open_clip left out of this build; our own modules never
