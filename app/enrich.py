@@ -18,13 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.pipeline import Progress
-from app.stages import Embedder, annotate_batch, embed_batch, strip_working_fields
+from app.stages import Embedder, annotate_batch, content_key, embed_batch, strip_working_fields
 from app.store import Store, _sql_str, in_list
 
 # Passages per pass-2 batch: a few seconds of model time on a laptop CPU, so pause and cancel act fast.
 BATCH_PASSAGES = 64
 # Content → model columns remembered across batches (a repeated passage is encoded once).
 CACHE_ENTRIES = 4096
+# Rows per write at most, when most of a slice is content already encoded in this run.
+MAX_SLICE = 2048
 
 
 @dataclass
@@ -58,6 +60,41 @@ def _batches(todo: Counter, size: int):
         yield group
 
 
+def _slices(store: Store, todo: Counter, key: str, size: int):
+    """Pass 2's units of work, in order: ``(documents, passages)`` with ``size`` passages to encode each.
+
+    Whole documents up to ``size`` passages (the news annotator needs all of a page). A long non-news
+    document is cut into slices holding ``size`` passages of content new to this run; passages whose
+    content already came up (a repeated line, boilerplate) ride along up to ``MAX_SLICE`` rows, since they
+    cost a cache look-up, not a model run — so a file of one repeated sentence is written in a few big
+    slices rather than hundreds of small ones. Both runners (serial, app.enrich_pool) cut the same slices.
+    """
+    seen: set = set()
+    for group in _batches(todo, size):
+        rows = store.passage_rows(f"{in_list('doc_id', group)} AND enriched != {_sql_str(key)}")
+        docs = store.document_rows(where=in_list("doc_id", group))
+        if any(p["kind"] == "news" for p in rows):
+            parts = [rows]
+        else:
+            parts, part, fresh = [], [], 0
+            for p in rows:
+                k = content_key(p)
+                if k not in seen:
+                    seen.add(k)
+                    fresh += 1
+                part.append(p)
+                if fresh >= size or len(part) >= MAX_SLICE:
+                    parts.append(part)
+                    part, fresh = [], 0
+            if part:
+                parts.append(part)
+            if len(seen) > CACHE_ENTRIES:
+                seen.clear()  # as the encoders' caches are: beyond it, content counts as new again
+        for part in parts:
+            in_part = {p["doc_id"] for p in part}
+            yield [d for d in docs if d["doc_id"] in in_part], part
+
+
 def run_enrich(
     store: Store,
     embedder: Embedder | None,
@@ -65,11 +102,14 @@ def run_enrich(
     *,
     batch_passages: int = BATCH_PASSAGES,
     should_stop: Callable[[], bool] = lambda: False,
+    pool=None,
 ) -> Generator[Progress, None, EnrichReport]:
     """Give meaning to every passage that lacks it for the store's models; yields progress in passages.
 
-    The caller holds ``store.lock()`` and has made the passages table match ``embedder``'s models
-    (``store.needs_rebuild`` / ``rebuild_passages``).
+    The caller holds ``store.lock()`` and has made the passages table match the models
+    (``store.needs_rebuild`` / ``rebuild_passages``). With ``pool`` (app.enrich_pool.EnrichPool) the
+    slices are annotated and embedded in its worker processes; otherwise here, by ``embedder`` and
+    ``annotators``. Either way this process writes, in order, and checks ``should_stop`` after each write.
     """
     t0 = time.monotonic()
     report = EnrichReport()
@@ -78,34 +118,21 @@ def run_enrich(
     total = sum(todo.values())
     progress = Progress("meaning", total=total, unit="passages")
     yield progress
-    cache: dict = {}
-    for group in _batches(todo, batch_passages):
-        rows = store.passage_rows(f"{in_list('doc_id', group)} AND enriched != {_sql_str(key)}")
-        docs = store.document_rows(where=in_list("doc_id", group))
-        news = {p["doc_id"] for p in rows if p["kind"] == "news"}
-        # A long non-news document is embedded in slices (nothing in it needs the whole document).
-        slices = [rows] if news else [rows[i : i + batch_passages] for i in range(0, len(rows), batch_passages)]
-        for part in slices:
-            annotate_batch(annotators, docs, part)
-            report.encoded += embed_batch(embedder, part, key, cache)
-            strip_working_fields(part)
-            # Every document of the slice is written, with a new indexed_at: the sparse postings and the
-            # reprint index find what changed through it (app.search.postings).
-            in_part = {p["doc_id"] for p in part}
-            touched = [d for d in docs if d["doc_id"] in in_part]
-            for d in touched:
-                d["indexed_at"] = time.time()
-            store.write_enriched(touched, part)
-            report.enriched += len(part)
-            progress.done += len(part)
-            progress.path = part[-1]["path"] if part else ""
-            yield progress
-            if len(cache) > CACHE_ENTRIES:
-                cache.clear()
-            if should_stop():
-                report.cancelled = True
-                break
-        if report.cancelled:
+    slices = _slices(store, todo, key, batch_passages)
+    done = pool.map_ordered(slices) if pool is not None else _compute(slices, embedder, annotators, key)
+    for touched, part, encoded in done:
+        report.encoded += encoded
+        # Every document of the slice is written, with a new indexed_at: the sparse postings and the
+        # reprint index find what changed through it (app.search.postings).
+        for d in touched:
+            d["indexed_at"] = time.time()
+        store.write_enriched(touched, part)
+        report.enriched += len(part)
+        progress.done += len(part)
+        progress.path = part[-1]["path"] if part else ""
+        yield progress
+        if should_stop():
+            report.cancelled = True
             break
     if report.enriched:
         yield Progress("finishing", done=progress.done, total=total, unit="passages")
@@ -113,6 +140,18 @@ def run_enrich(
     report.pending = total - report.enriched
     report.seconds = time.monotonic() - t0
     return report
+
+
+def _compute(slices, embedder: Embedder | None, annotators: tuple, key: str):
+    """The serial runner: annotate and embed each slice here, in turn."""
+    cache: dict = {}
+    for docs, part in slices:
+        annotate_batch(annotators, docs, part)
+        encoded = embed_batch(embedder, part, key, cache)
+        strip_working_fields(part)
+        if len(cache) > CACHE_ENTRIES:
+            cache.clear()
+        yield docs, part, encoded
 
 
 RATE_FILE = "pass2_rate.json"

@@ -36,11 +36,13 @@ def index_paths(
     use_models: bool = True,
     embedder=None,
     on_note: Callable[[str], None] | None = None,
+    serial: bool = False,
 ) -> IndexReport:
     """Index ``paths`` into the store under ``root`` (default: the data root), holding the writer lock.
 
     ``use_models=False`` runs pass 1 only (``lexiscope index --lexical-only``); a later run with models
-    completes pass 2 for those files.
+    completes pass 2 for those files. Pass 2 runs in worker processes (app.enrich_pool) on a CPU with 2+
+    cores when there is enough to do, unless ``serial`` or an ``embedder`` is given (then in this process).
     """
     from app import catalog
 
@@ -71,13 +73,23 @@ def index_paths(
         report = _drive(run_index(store, paths, passage_chars=settings.passage_chars,
                                   max_bytes=int(settings.max_file_mb * 1e6), should_stop=should_stop), on_progress)
         annotators: tuple = ()
+        pool = None
         if use_models and not report.cancelled:
             if on_progress:
                 on_progress(Progress("loading", unit="passages"))
             if embedder is None:
-                from app.session import make_embedder
+                from app.enrich_pool import EnrichPool, pipeline_workers
 
-                embedder = make_embedder(settings, root)
+                counts = store.pass_counts()
+                workers = 0 if serial else pipeline_workers(settings, counts["words"] - counts["meaning"])
+                if workers:
+                    # Pass 2 across the cores: the workers load the models; this process reads and writes.
+                    pool = EnrichPool(settings, root, workers)
+                    embedder = pool.describe()
+                else:
+                    from app.session import make_embedder
+
+                    embedder = make_embedder(settings, root)
                 notes = list(getattr(embedder, "notes", []))
             if embedder is not None and store.needs_rebuild(embedder.vector_columns(), embedder.vocab_model):
                 # A words-only index (pass 1, --lexical-only) getting its first models is no change to note.
@@ -94,8 +106,14 @@ def index_paths(
 
             from app.enrich import record_rate, run_enrich
 
-            annotators = annotators_for(settings, root)
-            second = _drive(run_enrich(store, embedder, annotators, should_stop=should_stop), on_progress)
+            annotators = () if pool is not None else annotators_for(settings, root)
+            try:
+                second = _drive(run_enrich(store, embedder, annotators, should_stop=should_stop, pool=pool),
+                                on_progress)
+            finally:
+                if pool is not None:
+                    pool.close()
+                    notes += pool.notes
             record_rate(root, second)
             report.enriched, report.cancelled = second.enriched, second.cancelled
             report.seconds += second.seconds

@@ -164,8 +164,8 @@ def annotate_batch(annotators, docs: list[dict], passages: list[dict]) -> None:
 MODEL_COLUMNS = ("vec_text", "vec_clip", "sparse_ids", "sparse_w")
 
 
-def _content_key(row: dict) -> tuple:
-    # What the models see: the (masked) text for text, the file for an image.
+def content_key(row: dict) -> tuple:
+    """What the models see of a passage: the (masked) text for text, the file for an image."""
     if row["kind"] == "image":
         return ("image", row["path"])
     return (row["kind"], row.get("_embed_text") or row["text"], row["text"])
@@ -184,7 +184,7 @@ def embed_batch(embedder: Embedder | None, passages: list[dict], key: str, cache
         first: dict[tuple, dict] = {}
         todo = []
         for p in passages:
-            k = _content_key(p)
+            k = content_key(p)
             if k not in cache and k not in first:
                 first[k] = p
                 todo.append(p)
@@ -194,7 +194,7 @@ def embed_batch(embedder: Embedder | None, passages: list[dict], key: str, cache
             for k, p in first.items():
                 cache[k] = {c: p[c] for c in MODEL_COLUMNS if c in p}
         for p in passages:
-            p.update(cache[_content_key(p)])
+            p.update(cache[content_key(p)])
     for p in passages:
         p["enriched"] = key
     return encoded
@@ -207,5 +207,5 @@ def strip_working_fields(rows: list[dict]) -> None:
             del r[k]
 
 
-__all__ = ["MODEL_COLUMNS", "Embedder", "Item", "annotate_batch", "doc_row", "embed_batch", "file_hash", "passage_rows",
+__all__ = ["MODEL_COLUMNS", "Embedder", "Item", "annotate_batch", "content_key", "doc_row", "embed_batch", "file_hash", "passage_rows",
            "read_batch", "read_item", "strip_working_fields"]

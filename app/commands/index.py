@@ -15,6 +15,8 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the run report as JSON")
     p.add_argument("--lexical-only", action="store_true",
                    help="pass 1 only: words, dates and facets, no models (fastest); a later run adds meaning")
+    p.add_argument("--serial", action="store_true",
+                   help="pass 2 (models) in this one process, without worker processes (slower on 2+ cores)")
     p.add_argument("--ray", metavar="ADDRESS", help="run on a Ray cluster: 'local' starts one here, or a Ray address "
                    "such as 'auto' or 'ray://head:10001' (needs: pip install \"lexiscope[cluster]\")")
     p.add_argument("--workers", type=int, default=1, metavar="N",
@@ -68,7 +70,7 @@ def run(args) -> int:
             report = _run_on_ray(args, settings, location, on_progress)
         else:
             report = index_paths(args.paths, settings, root=_local_folder(location), on_progress=on_progress,
-                                 use_models=not args.lexical_only,
+                                 use_models=not args.lexical_only, serial=args.serial,
                                  on_note=lambda note: print(f"note: {note}", file=sys.stderr))
     except FileNotFoundError as exc:
         raise UserError(str(exc)) from exc

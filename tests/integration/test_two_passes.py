@@ -98,7 +98,9 @@ def test_killed_pass_two_resumes_with_nothing_embedded_twice(home, tmp_path, tin
     folder = make_tree(tmp_path / "tree", 20, sentences=16)
     index_paths([folder], Settings(passage_chars=200), use_models=False)  # pass 1: words only
     settings = with_model(home, tiny_bert)
-    env = {**os.environ, "LEXISCOPE_HOME": str(home), "LEXISCOPE_FAULT": fault, "PYTHONPATH": str(ROOT)}
+    # Pass 2 as the CLI runs it on 2+ cores: worker processes embed, the killed process writes.
+    env = {**os.environ, "LEXISCOPE_HOME": str(home), "LEXISCOPE_FAULT": fault, "PYTHONPATH": str(ROOT),
+           "LEXISCOPE_PASS2_WORKERS": "2"}
     child = subprocess.run([sys.executable, "-m", "app.cli", "index", str(folder)], env=env,
                            capture_output=True, text=True, timeout=600)
     assert child.returncode == -signal.SIGKILL and f"lexiscope fault: {fault}" in child.stderr, child.stderr[-2000:]
@@ -181,3 +183,36 @@ def test_two_passes_index_exactly_as_one_pass(home, tmp_path, tiny_bert):
     sa, sb = make_searcher(one, settings), make_searcher(two, settings)
     for q in [token(5), token(260), "harbour tide", "the tide at the harbour", token(555) + " harbour"]:
         assert [r.path for r in sa.search(q, k=10).results] == [r.path for r in sb.search(q, k=10).results]
+
+
+def test_pass_two_in_worker_processes_writes_what_the_serial_run_writes(home, tmp_path, tiny_bert, monkeypatch):
+    """Pass 2 across worker processes (app.enrich_pool) gives every passage the serial run's vector and mark."""
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    for f in range(16):
+        words = " ".join(f"{token(f * 90 + s)} harbour" + " tide" * (s % 5) + "." for s in range(20 + 4 * f))
+        (folder / f"log{f:02d}.txt").write_text(words + " The same closing line." * 4, encoding="utf-8")
+    settings = with_model(home, tiny_bert)
+    from app import enrich_pool
+
+    slices_from_workers: list[int] = []
+    real_map = enrich_pool.EnrichPool.map_ordered
+
+    def counting_map(self, slices):
+        for out in real_map(self, slices):
+            slices_from_workers.append(len(out[1]))
+            yield out
+
+    monkeypatch.setattr(enrich_pool.EnrichPool, "map_ordered", counting_map)
+    rows = {}
+    for name, workers in (("serial", "1"), ("pool", "2")):
+        monkeypatch.setenv("LEXISCOPE_PASS2_WORKERS", workers)
+        index_paths([folder], settings, root=tmp_path / name, use_models=False)
+        report = index_paths([folder], settings, root=tmp_path / name)
+        assert report.meaning_pending == 0 and report.enriched > 64  # several slices
+        store = Store(tmp_path / name)
+        rows[name] = {(r["path"], r["ordinal"]): (r["vec_text"], r["enriched"], r["text"])
+                      for r in store.passage_rows("true", ["path", "ordinal", "vec_text", "enriched", "text"])}
+    assert len(slices_from_workers) > 1 and sum(slices_from_workers) == len(rows["pool"])  # all from the workers
+    assert rows["serial"] == rows["pool"]
+    assert all(v[0] is not None and v[1] for v in rows["pool"].values())

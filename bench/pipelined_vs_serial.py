@@ -1,0 +1,130 @@
+"""Pipelined indexing (pass 2 in worker processes, app.enrich_pool) against the serial run, side by side.
+
+Indexes the same folder with the configured models twice, each in a fresh ``lexiscope index`` process:
+``--serial`` (pass 2 in the one process) and the default (pass 2 across the cores). Prints wall and CPU
+seconds and pages/s of each, the ratio (issue 10: pipelined ≥ 1.6× the serial pages/s), and whether the two
+indexes hold the same content: the same passages with the same text, entities, vectors and pass-2 mark,
+and the same top-10 for 20 queries.
+
+    python bench/pipelined_vs_serial.py [FOLDER] [--pages N] [--order serial,pipelined]
+
+FOLDER defaults to the chronam-1916 sample next to the repo; ``--pages N`` indexes only the first N pages
+(a quicker run; the titles folder comes along). The two runs share one model cache (the int8 graph is
+built once, before timing); each index is new.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+DEFAULT = REPO.parent / "shared" / "data" / "chronam-1916"
+
+
+def subset(folder: Path, pages: int, out: Path) -> Path:
+    """The first ``pages`` text files of ``folder`` (in path order) under ``out``, other files alongside."""
+    files = sorted(p for p in folder.rglob("*.txt"))
+    for p in files[:pages]:
+        dest = out / p.relative_to(folder)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(p, dest)
+    for p in folder.rglob("*"):
+        if p.is_file() and p.suffix != ".txt":
+            dest = out / p.relative_to(folder)
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(p, dest)
+    return out
+
+
+def run(folder: Path, home: Path, serial: bool) -> dict:
+    """One ``lexiscope index`` run in a fresh process: wall seconds, CPU seconds (its process tree), report."""
+    env = {**os.environ, "LEXISCOPE_HOME": str(home), "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "app.cli", "index", str(folder), "--json"] + (["--serial"] if serial else [])
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    out = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if out.returncode:
+        raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+    report = json.loads(out.stdout)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {"wall": wall, "cpu": cpu, "report": report}
+
+
+def content(home: Path) -> dict:
+    """Every passage's stored content, keyed by (path, ordinal)."""
+    from app.store import Store
+
+    cols = ["path", "ordinal", "text", "entities", "enriched", "vec_text", "sparse_ids", "sparse_w"]
+    return {(r["path"], r["ordinal"]): r for r in Store(home).passage_rows("true", cols)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("folder", nargs="?", default=str(DEFAULT))
+    ap.add_argument("--pages", type=int, default=0, help="index only the first N pages")
+    ap.add_argument("--order", default="serial,pipelined", help="which run goes first")
+    args = ap.parse_args()
+    from bench.two_pass_equivalence import CHRONAM_QUERIES
+
+    with tempfile.TemporaryDirectory(prefix="lexiscope-pipe-") as tmp:
+        tmp = Path(tmp)
+        folder = Path(args.folder).resolve()
+        if args.pages:
+            folder = subset(folder, args.pages, tmp / "pages")
+        # One model cache for both: the models' own home, its int8 graph built here before any timing.
+        models_home = tmp / "models-home"
+        warm = tmp / "warm"
+        warm.mkdir()
+        (warm / "a.txt").write_text("A few words to load the models with, once.", encoding="utf-8")
+        env = {**os.environ, "LEXISCOPE_HOME": str(models_home), "PYTHONPATH": str(REPO)}
+        subprocess.run([sys.executable, "-m", "app.cli", "index", str(warm), "--serial"], env=env, check=True,
+                       capture_output=True)
+        homes = {}
+        for name in ("serial", "pipelined"):
+            homes[name] = tmp / name
+            homes[name].mkdir()
+            (homes[name] / "models").symlink_to(models_home / "models")
+            if (models_home / "settings.json").exists():
+                shutil.copy2(models_home / "settings.json", homes[name] / "settings.json")
+        runs = {}
+        for name in args.order.split(","):
+            runs[name] = run(folder, homes[name], serial=(name == "serial"))
+            r = runs[name]["report"]
+            print(f"{name:<10} {runs[name]['wall']:8.1f} s wall {runs[name]['cpu']:8.1f} s CPU  "
+                  f"{r['indexed']} files, {r['enriched']} passages given meaning", flush=True)
+        pages = runs["serial"]["report"]["indexed"]
+        rate = {k: pages / v["wall"] for k, v in runs.items()}
+        print(f"pages/s: serial {rate['serial']:.3f}, pipelined {rate['pipelined']:.3f} -> "
+              f"{rate['pipelined'] / rate['serial']:.2f}x (target >= 1.6x)")
+        a, b = content(homes["serial"]), content(homes["pipelined"])
+        same = sum(1 for k in a if k in b and a[k] == b[k])
+        print(f"passages: serial {len(a)}, pipelined {len(b)}, identical (text, entities, vectors, mark) {same}")
+
+        from app.config import Settings
+        from app.session import make_searcher
+        from app.store import Store
+
+        os.environ["LEXISCOPE_HOME"] = str(models_home)
+        settings = Settings.load(models_home)
+        sa = make_searcher(Store(homes["serial"]), settings)
+        sb = make_searcher(Store(homes["pipelined"]), settings)
+        equal = sum([r.path for r in sa.search(q, k=10).results] == [r.path for r in sb.search(q, k=10).results]
+                    for q in CHRONAM_QUERIES)
+        print(f"same top-10 for {equal} / {len(CHRONAM_QUERIES)} queries")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
