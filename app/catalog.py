@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 
 CATALOG_VERSION = 1
@@ -55,7 +56,7 @@ def write(root: Path, store, settings, *, use_models: bool, meaning_pending: int
     os.replace(tmp, _path(root))
 
 
-def quick_noop(paths: list, settings, root: Path, *, use_models: bool) -> dict | None:
+def quick_noop(paths: Iterable[str | Path], settings, root: Path, *, use_models: bool) -> dict | None:
     """The report of a run that would change nothing, or None when the real run is needed.
 
     Mirrors pass 1's test (same scan rules, same (mtime, size) comparison, vanished files) and pass 2's

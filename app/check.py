@@ -117,6 +117,7 @@ def open_version(uri: Path, version: int | None = None) -> Iterator:
     if table is not None:
         yield table
         return
+    assert version is not None  # the latest version (None) was opened above or raised
     # Under the data root (private, same disk), not in index/ where it could look like a table.
     with tempfile.TemporaryDirectory(prefix="check-", dir=uri.parent.parent) as tmp:
         shadow = Path(tmp) / uri.name

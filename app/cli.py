@@ -108,7 +108,7 @@ def explain_failure(exc: Exception, command: str | None) -> str | None:
     from app.config import data_root
 
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC or "No space left on device" in str(exc):
-        return (f"the disk is full ({exc.filename or data_root()}). Free some space and run the same command "
+        return (f"the disk is full ({getattr(exc, 'filename', None) or data_root()}). Free some space and run the same command "
                 "again: the index keeps its last complete version.")
     if command not in INDEX_COMMANDS:
         return None

@@ -13,6 +13,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,12 +30,37 @@ def cache_dir(root: Path | None = None) -> Path:
 
 
 @dataclass
+class TextEncoder(Protocol):
+    """What indexing uses of a text encoder (models.text, models.onnx_text)."""
+
+    spec: Any
+    dim: int
+
+    def encode_documents(self, texts: list[str]) -> np.ndarray: ...
+
+
+class VocabEncoder(Protocol):
+    """What indexing uses of a vocabulary (sparse) encoder (models.sparse, models.vocab)."""
+
+    def encode_documents(self, texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]: ...
+
+
+class ImageEncoder(Protocol):
+    """What indexing uses of an image encoder (models.clip, models.clip_onnx)."""
+
+    dim: int
+
+    def encode_images(self, paths: list[Path]) -> np.ndarray: ...
+
+    def vocab_vectors(self, embs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]: ...
+
+
 class Models:
     """The encoders that loaded (None where not) and, per missing role, the message saying how to fix it."""
 
-    text: object | None = None
-    vocab: object | None = None
-    image: object | None = None
+    text: TextEncoder | None = None
+    vocab: VocabEncoder | None = None
+    image: ImageEncoder | None = None
     missing: dict[str, str] = field(default_factory=dict)
 
     def notes(self) -> list[str]:
@@ -111,8 +137,8 @@ def model_status(settings: Settings, root: Path | None = None) -> list[dict]:
             resolve(spec, cache_dir(root))
             out.append({"role": role, "id": spec.id, "state": "ok", "message": "", "fix": ""})
         except ModelError as exc:
-            spec = getattr(exc, "spec", None)
-            sid = spec.id if spec else (model_id or "")
+            failed = getattr(exc, "spec", None)
+            sid = failed.id if failed else (model_id or "")
             out.append({"role": role, "id": sid, "state": "missing", "message": str(exc),
                         "fix": f"lexiscope models download {role} {sid}".strip()})
     return out
@@ -162,7 +188,7 @@ class Embedder:
 
 def _image_id(enc) -> str:
     spec = getattr(enc, "spec", None)
-    return getattr(spec, "id", None) or getattr(enc, "model_name", "clip")
+    return str(getattr(spec, "id", None) or getattr(enc, "model_name", "clip"))
 
 
 def build_embedder(settings: Settings, root: Path | None = None) -> Embedder:
@@ -242,7 +268,8 @@ def build_retrievers(store: Store, settings: Settings) -> list:
     if not roles:
         return []
     ids = index_model_ids(store)
-    pinned = replace(settings, **{_SETTING[role]: model_id for role, model_id in ids.items()})
+    model_fields: dict[str, Any] = {_SETTING[role]: model_id for role, model_id in ids.items()}
+    pinned = replace(settings, **model_fields)
     models = load_models(pinned, roles=roles)
     for role in ("text", "vocab"):
         if role in models.missing:

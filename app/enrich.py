@@ -49,7 +49,8 @@ def pending_by_doc(store: Store) -> Counter:
 
 def _batches(todo: Counter, size: int):
     """Whole documents per batch, up to ``size`` passages (a bigger document is a batch of its own)."""
-    group, n = [], 0
+    group: list[str] = []
+    n = 0
     for doc_id, count in todo.items():
         if group and n + count > size:
             yield group

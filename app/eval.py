@@ -15,6 +15,7 @@ import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from app.config import Settings, data_root
 
@@ -110,7 +111,7 @@ def evaluate(beir_dir: Path, modes: tuple[str, ...] = MODES, split: str = "test"
     stats = json.loads(stats_file.read_text()) if stats_file.exists() else {}
     store = Store(work / "index")
     searcher = make_searcher(store, settings)
-    out = {
+    out: dict[str, Any] = {
         "dataset": beir_dir.name,
         "split": split,
         "queries": len(queries),

@@ -191,7 +191,9 @@ def bm25_terms(store, query_text: str, results) -> dict[str, list[dict]]:
         return {pid: [] for pid in ids}
     texts = {r.passage_id: r.passage_text or "" for r in results}
     for word, n in counts.items():
-        rows = (store.passages.search(MatchQuery(word, "text"), query_type="fts").select(["passage_id"])
+        # lancedb's MatchQuery defaults its keyword fields through pydantic.Field, which mypy reads as required.
+        rows = (store.passages.search(MatchQuery(word, "text"), query_type="fts")  # type: ignore[call-arg]
+                .select(["passage_id"])
                 .where(in_list("passage_id", ids), prefilter=True).limit(len(ids)).to_list())
         stems = query_stems(word) or {word}
         for row in rows:
@@ -220,7 +222,7 @@ def dense_alignment(text_encoder, query: str | tuple, passage: str, query_text: 
         return []
     sims = q_vecs @ p_vecs.T
     best = sims.argmax(axis=1)
-    out = {}
+    out: dict = {}
     for qi, pi in enumerate(best):
         sim = float(sims[qi, pi])
         word = q_tokens[qi].lstrip("#")

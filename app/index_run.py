@@ -7,15 +7,16 @@ it came from (this run, a ``--lexical-only`` run, a cancelled run, or a model ch
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from pathlib import Path
+from typing import Any
 
 from app.config import Settings, data_root
 from app.pipeline import IndexReport, Progress, run_index
 from app.store import Store
 
 
-def _drive(gen: Generator, on_progress: Callable[[Progress], None] | None):
+def _drive(gen: Generator[Progress, None, Any], on_progress: Callable[[Progress], None] | None) -> Any:
     """Run a progress generator to its end, forwarding each step; returns its value."""
     while True:
         try:
@@ -27,7 +28,7 @@ def _drive(gen: Generator, on_progress: Callable[[Progress], None] | None):
 
 
 def index_paths(
-    paths: list[str | Path],
+    paths: Sequence[str | Path],
     settings: Settings,
     *,
     root: Path | None = None,

@@ -156,6 +156,7 @@ def _fields(buf: bytes):
     """(field number, value) pairs of a protobuf message: ints for varint/fixed fields, bytes for
     length-delimited ones (sub-messages, strings, packed lists)."""
     i = 0
+    value: int | bytes
     while i < len(buf):
         key, i = _varint(buf, i)
         field, wire = key >> 3, key & 7

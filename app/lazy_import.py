@@ -28,15 +28,16 @@ def defer_package_init(name: str) -> None:
     if spec is None or spec.submodule_search_locations is None or spec.loader is None:
         return
     module = importlib.util.module_from_spec(spec)
+    loader = spec.loader
 
     def __getattr__(attr: str):
         if attr.startswith("__"):
             raise AttributeError(attr)
         module.__dict__.pop("__getattr__", None)
-        spec.loader.exec_module(module)  # the real __init__, once
+        loader.exec_module(module)  # the real __init__, once
         return getattr(module, attr)
 
-    module.__getattr__ = __getattr__
+    module.__dict__["__getattr__"] = __getattr__  # a module-level __getattr__ (PEP 562)
     sys.modules[name] = module
 
 

@@ -114,15 +114,15 @@ def run_index(
     """
     t0 = time.monotonic()
     report = IndexReport()
-    roots = [Path(os.path.abspath(r)) for r in roots]
+    root_paths = [Path(os.path.abspath(r)) for r in roots]
     yield Progress("scanning")
     found: list[tuple[Path, str]] = []
-    for root in roots:
-        if not root.exists():
-            report.problems.append({"path": str(root), "state": "failed", "reason": "folder not found"})
+    for top in root_paths:
+        if not top.exists():
+            report.problems.append({"path": str(top), "state": "failed", "reason": "folder not found"})
             continue
-        for p in scan([root]):
-            found.append((p, str(root)))
+        for p in scan([top]):
+            found.append((p, str(top)))
             if len(found) % SCAN_PROGRESS_EVERY == 0:
                 yield Progress("scanning", done=len(found))
         yield Progress("scanning", done=len(found))
@@ -134,7 +134,7 @@ def run_index(
         for r in store.document_rows(["doc_id", "path", "mtime", "size", "content_hash", "state"], where="parent = ''")
     }
     seen_paths = {str(p) for p, _ in found}
-    root_prefixes = tuple(str(r) + os.sep for r in roots) + tuple(str(r) for r in roots if r.is_file())
+    root_prefixes = tuple(str(r) + os.sep for r in root_paths) + tuple(str(r) for r in root_paths if r.is_file())
     vanished = {p: r for p, r in known.items() if p.startswith(root_prefixes) and p not in seen_paths}
     by_hash: dict[str, dict] = {r["content_hash"]: r for r in known.values() if r["state"] == "indexed" and r["content_hash"]}
 

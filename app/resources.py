@@ -12,8 +12,9 @@ def _find_resources() -> Path:
     PyInstaller bundle."""
     here = Path(__file__).resolve().parent
     candidates = [here.parent / "resources", here / "_resources"]
-    if getattr(sys, "_MEIPASS", None):
-        candidates.append(Path(sys._MEIPASS) / "resources")  # noqa: SLF001 - PyInstaller's bundle root
+    bundle_root = getattr(sys, "_MEIPASS", None)  # PyInstaller's bundle root, when frozen
+    if bundle_root:
+        candidates.append(Path(bundle_root) / "resources")
     for folder in candidates:
         if (folder / "icons").is_dir():
             return folder

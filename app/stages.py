@@ -125,6 +125,7 @@ def doc_row(item: Item, thumbs: Path, n_passages: int) -> dict:
 def passage_rows(item: Item, doc: dict, passage_chars: int, ex: Extracted | None = None) -> list[dict]:
     """Stage "split": the passage rows of one document, words only (``enriched`` empty: pass 2 to do)."""
     ex = ex or item.extracted
+    assert ex is not None, "stage read runs before split"
     base = {k: doc[k] for k in ("doc_id", "path", "folder", "kind", "title", "date")}
     base.update(source=str(ex.meta.get("newspaper", "")), place=str(ex.meta.get("place", "")), entities=[])
     if ex.kind == "image":

@@ -26,11 +26,15 @@ import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
 from app.errors import IndexDamaged, IndexTooNew
 from app.faults import fault
+
+if TYPE_CHECKING:
+    from app.location import IndexLocation
 
 # v1: first layout (documents + passages, sparse ids/weights as list columns, optional dense columns).
 # v2: passages.enriched, the key of the models pass 2 filled the passage with ("" = words only so far).
@@ -127,7 +131,7 @@ def in_list(column: str, values) -> str:
 class Store:
     """Open (or create) the index under ``root``; the single writer holds ``lock``."""
 
-    def __init__(self, root: Path | str, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = "", *,
+    def __init__(self, root: Path | str | IndexLocation, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = "", *,
                  read_only: bool = False):
         """``root`` is a data folder or an index location URI (``s3://…``, see app.location).
 

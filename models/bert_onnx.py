@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Literal, overload
 
 import numpy as np
 
@@ -58,6 +59,12 @@ class _Weights:
         for path in files:
             self.tensors.update(load_file(str(path)))
 
+    @overload
+    def get(self, name: str, *, optional: Literal[False] = False) -> np.ndarray: ...
+
+    @overload
+    def get(self, name: str, *, optional: bool) -> np.ndarray | None: ...
+
     def get(self, name: str, *, optional: bool = False) -> np.ndarray | None:
         """The float32 tensor called ``name`` (tried with and without "bert."; .weight/.bias as gamma/beta)."""
         alts = [name]
@@ -88,13 +95,14 @@ class _Graph:
         self.inits.append(numpy_helper.from_array(np.asarray(value), name))
         return name
 
-    def op(self, kind: str, inputs: list[str], *, domain: str = "", outputs: int = 1, **attrs) -> str | list[str]:
+    def op(self, kind: str, inputs: list[str], *, domain: str = "", **attrs) -> str:
+        """Add a one-output node; its output's name."""
         from onnx import helper
 
         self._n += 1
-        names = [f"{kind.lower()}_{self._n}" + (f"_{i}" if i else "") for i in range(outputs)]
-        self.nodes.append(helper.make_node(kind, inputs, names, name=f"{kind}_{self._n}", domain=domain, **attrs))
-        return names[0] if outputs == 1 else names
+        name = f"{kind.lower()}_{self._n}"
+        self.nodes.append(helper.make_node(kind, inputs, [name], name=f"{kind}_{self._n}", domain=domain, **attrs))
+        return name
 
 
 def _linear(g: _Graph, x: str, w: _Weights, prefix: str) -> str:

@@ -288,13 +288,14 @@ def _install(cache_dir: Path, role: str, model_id: str, fill: Callable[[Path], o
 
 def download(spec: ModelSpec, cache_dir: Path, *, on_progress: ProgressFn | None = None) -> Path:
     """Download ``spec``'s listed files (pinned revision) into the cache, verify them, return the folder."""
-    if not spec.repo:
+    repo = spec.repo
+    if not repo:
         raise ModelMissing(spec, missing_message(spec))
     from huggingface_hub import snapshot_download  # lazy: heavy import, only needed here
 
     def fill(staging: Path) -> None:
         try:
-            snapshot_download(spec.repo, revision=spec.revision, local_dir=staging,
+            snapshot_download(repo, revision=spec.revision, local_dir=staging,
                               allow_patterns=[f.name for f in spec.files], tqdm_class=_progress_class(on_progress))
         except Exception as exc:  # network, auth (gated repo), missing revision: all user-fixable
             raise ModelMissing(spec, f"Could not download '{spec.id}' from {spec.repo}: {exc}\n"
@@ -363,9 +364,9 @@ def installed(cache_dir: Path, role: str | None = None) -> list[Installed]:
                 seen.add(spec.id)
         for spec in specs_for(r):
             if spec.id not in seen and spec.offline_package:
-                folder = offline_folder(spec)
-                if folder is not None:
-                    found.append(Installed(spec, folder, f"offline package {spec.offline_package}"))
+                offline = offline_folder(spec)
+                if offline is not None:
+                    found.append(Installed(spec, offline, f"offline package {spec.offline_package}"))
     return found
 
 

@@ -20,6 +20,7 @@ import json
 import math
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -86,9 +87,9 @@ class MlmVocabEncoder:
         self.max_length = min(spec.max_length, int(config.get("max_position_embeddings", spec.max_length)))
         self._types = bool(config.get("type_vocab_size"))
         self._onnx = None
-        self.model = None
+        self.model: Any = None  # a transformers model on the torch path
         self._dtype = None
-        self._torch = None
+        self._torch: Any = None  # the torch module, imported only on the torch path
         if backend == "auto":
             backend = "onnx" if device == "cpu" and precision in ("auto", "fp32") and _onnx_can_build(config) else "torch"
         if backend == "onnx":

@@ -16,6 +16,7 @@ import json
 import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -122,12 +123,12 @@ class TextEncoder:
         self.dim = int(self.config["hidden_size"])
         self.pooling = self._pooling()
         self.max_length = self._max_length()
-        self.model = None
+        self.model: Any = None  # a transformers model on the torch path
         self._onnx = None
         self._dtype = None
-        self._torch = None
+        self._torch: Any = None  # the torch module, imported only on the torch path
         self.backend_note = ""
-        if choose_backend(device, precision, cache_dir) == "onnx-int8":
+        if cache_dir is not None and choose_backend(device, precision, cache_dir) == "onnx-int8":
             try:
                 self._onnx = self._load_onnx(Path(cache_dir), file_hashes or {})
                 return

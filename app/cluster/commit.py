@@ -45,11 +45,11 @@ def plan(store: Store, roots: list[Path], *, with_meaning: bool = False) -> Plan
         rows = store.passages.search().where(f"enriched != {_sql_str(store.enrich_key())}").select(["doc_id"])
         lacking = {d.split("/", 1)[0] for d in rows.limit(None).to_arrow().column("doc_id").to_pylist()}
     found: list[tuple[Path, str]] = []
-    for root in roots:
-        if not root.exists():
-            out.problems.append({"path": str(root), "state": "failed", "reason": "folder not found"})
+    for top in roots:
+        if not top.exists():
+            out.problems.append({"path": str(top), "state": "failed", "reason": "folder not found"})
             continue
-        found.extend((p, str(root)) for p in scan([root]))
+        found.extend((p, str(top)) for p in scan([top]))
     known = {r["path"]: r for r in store.document_rows(["doc_id", "path", "mtime", "size"], where="parent = ''")}
     seen = {str(p) for p, _ in found}
     prefixes = tuple(str(r) + os.sep for r in roots) + tuple(str(r) for r in roots if r.is_file())

@@ -12,6 +12,7 @@ import math
 import os
 import time
 from collections.abc import Callable
+from typing import Any
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -73,7 +74,7 @@ def run_ray_index(
     ray = connect(options, home)
     report = IndexReport()
     raw_settings = asdict(settings)
-    described = {"vectors": [], "vocab_model": "", "notes": []}
+    described: dict[str, Any] = {"vectors": [], "vocab_model": "", "notes": []}
     if use_models:
         from app.cluster.operators import describe_models
 

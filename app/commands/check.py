@@ -30,6 +30,7 @@ def run(args) -> int:
                             on_note=None if args.json else (lambda note: print(f"repair: {note}", file=sys.stderr)))
         except RepairRefused as exc:
             raise UserError(str(exc)) from exc
+        assert result.after is not None  # repair() always checks the index again at its end
         report, actions = result.after, result.actions
     else:
         report = check(root)

@@ -92,8 +92,8 @@ def _split(text: str, start: int, end: int, level: int, target: int, hard_max: i
         return [(start, end)]
     if level == len(_LEVELS):
         # No whitespace left to cut at: equal blind cuts, each at most ``target`` long.
-        pieces = -(-(end - start) // target)
-        size = -(-(end - start) // pieces)
+        cuts = -(-(end - start) // target)
+        size = -(-(end - start) // cuts)
         return [(s, min(s + size, end)) for s in range(start, end, size)]
     units = _units(text, start, end, level)
     if len(units) <= 1:

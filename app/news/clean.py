@@ -102,7 +102,8 @@ def _join_next(original: str, ts: int, te: int, nxt: tuple[int, int], vocabulary
 
 
 def _collapse_spaces(chars: list[str], offs: list[int]) -> tuple[str, list[int]]:
-    text_chars, offsets = [], []
+    text_chars: list[str] = []
+    offsets: list[int] = []
     for ch, off in zip(chars, offs):
         if ch == " " and (not text_chars or text_chars[-1] == " "):
             continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.search.snippets import make_snippet, match_spans, query_stems
@@ -35,15 +36,18 @@ class Candidate:
 
 def bm25(store: Store, query: str, where: str | None, depth: int) -> list[tuple[dict, float]]:
     """Passages by LanceDB's native BM25 full-text search; a quoted query is a phrase."""
-    from lancedb.query import MatchQuery, PhraseQuery
+    from lancedb.query import FullTextQuery, MatchQuery, PhraseQuery
 
     text = query.strip()
     if not text or store.passages.count_rows() == 0:
         return []
+    # lancedb's query classes are pydantic dataclasses whose keyword fields default through
+    # pydantic.Field, which mypy reads as required: hence the ignores.
+    q: FullTextQuery
     if len(text) > 2 and text[0] == text[-1] == '"':
-        q = PhraseQuery(text[1:-1], "text")
+        q = PhraseQuery(text[1:-1], "text")  # type: ignore[call-arg]
     else:
-        q = MatchQuery(text, "text")
+        q = MatchQuery(text, "text")  # type: ignore[call-arg]
     search = store.passages.search(q, query_type="fts").select(HIT_COLUMNS)
     if where:
         search = search.where(where, prefilter=True)
@@ -63,8 +67,8 @@ class Searcher:
         # app.search.fusion), the query masker (app.news), the explainer (app.explain).
         self.weights: dict[str, float] | None = None
         self.fusion = "rrf"  # or "minmax"; app.session sets the measured choice (app.search.fusion)
-        self.query_masker = None
-        self.explainer = None
+        self.query_masker: Callable[[str], str] | None = None
+        self.explainer: Callable[..., None] | None = None
         self.notes: list[str] = []
 
     def search(self, query: str, *, k: int = 10, filters: Filters | None = None, **options) -> SearchResponse:

@@ -88,7 +88,7 @@ def images_as_names(terms: list[Term]) -> tuple[list[Term], str | None]:
     images = [t for t in terms if t.image is not None]
     if not images:
         return terms, None
-    out = [Term(t.weight, name_words(t.image)) if t.image is not None else t for t in terms]
+    out = [t if t.image is None else Term(t.weight, name_words(t.image)) for t in terms]
     out = [t for t in out if t.text or t.image is not None]
-    words = ", ".join(name_words(t.image) or f"none in {t.image.name}" for t in images)
+    words = ", ".join(name_words(t.image) or f"none in {t.image.name}" for t in images if t.image is not None)
     return out, f"No image model is installed: searched for the picture's file name words ({words})."

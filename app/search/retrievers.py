@@ -39,7 +39,7 @@ class ModelRetriever:
     def _combine(self, parts: list[tuple[float, np.ndarray]]) -> np.ndarray | None:
         if not parts:
             return None
-        vec = sum(w * v for w, v in parts)
+        vec = np.asarray(sum(w * v for w, v in parts))
         norm = float(np.linalg.norm(vec))
         return vec / norm if norm > 0 else None
 
@@ -184,4 +184,5 @@ class ModelRetriever:
         allowed = None
         if where:
             allowed = matrix.rows_of([r["passage_id"] for r in store.passage_rows(where, ["passage_id"])])
-        return [({"passage_id": pid}, score) for pid, score in matrix.top(*q, depth, allowed)]
+        q_ids, q_w = q
+        return [({"passage_id": pid}, score) for pid, score in matrix.top(q_ids, q_w, depth, allowed)]

@@ -43,10 +43,11 @@ class Filters:
         if self.folder:
             folder = self.folder.rstrip("/\\")
             parts.append(f"(folder = {_sql_str(folder)} OR starts_with(folder, {_sql_str(folder + '/')}))")
-        if self.after:
-            parts.append(f"date >= {_sql_str(normalise_date(self.after))}")
-        if self.before:
-            parts.append(f"date <= {_sql_str(normalise_date(self.before, end=True))}")
+        after, before = normalise_date(self.after), normalise_date(self.before, end=True)
+        if after:
+            parts.append(f"date >= {_sql_str(after)}")
+        if before:
+            parts.append(f"date <= {_sql_str(before)}")
         if self.extra.get("newspaper"):
             parts.append(f"source = {_sql_str(self.extra['newspaper'])}")
         if self.extra.get("place"):

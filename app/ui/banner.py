@@ -145,7 +145,7 @@ class ModelBanner(QFrame):
         self.fix = first.get("fix") or ""
         message = first.get("message") or first.get("role", "A model") + " is missing"
         # A sentence a user can act on; the full message (with the commands) is the tooltip.
-        short = SHORT.get(first.get("role"), "")
+        short = SHORT.get(first.get("role") or "", "")
         self.text.setText(f"{short or message}{more}")
         self.text.setToolTip(tooltip(message))
         args = _runnable(self.fix)
@@ -182,8 +182,14 @@ class ModelBanner(QFrame):
         self.text.setText(f"{what}… (this can take a while; Lexiscope stays usable)")
         self.process.start(sys.executable, ["-m", "app.cli", *args])
 
+    def _read_stderr(self) -> str:
+        """What the model command wrote to stderr since the last read (it runs while self.process is set)."""
+        if self.process is None:
+            return ""
+        return bytes(self.process.readAllStandardError().data()).decode(errors="replace")
+
     def _progress(self) -> None:
-        self._stderr += bytes(self.process.readAllStandardError()).decode(errors="replace")
+        self._stderr += self._read_stderr()
         pct = percent_in(self._stderr[-400:])
         if pct is not None:
             self.busy.setRange(0, 100)
@@ -199,7 +205,7 @@ class ModelBanner(QFrame):
         self.action.setEnabled(True)
         self.busy.hide()
         self.cancel.hide()
-        self._stderr += bytes(self.process.readAllStandardError()).decode(errors="replace")
+        self._stderr += self._read_stderr()
         if getattr(self, "cancelled", False):
             self.cancelled = False
             self.text.setText("Cancelled. Nothing was installed; “Get it” starts again.")

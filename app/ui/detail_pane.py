@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.search.snippets import match_spans, query_stems
+from app.search.types import Result
 from app.ui.explain_panel import ExplainPanel
 from app.ui.qt import (
     QDesktopServices,
@@ -127,7 +128,7 @@ class DetailPane(QScrollArea):
     def __init__(self, runner: TaskRunner, parent=None):
         super().__init__(parent)
         self.runner = runner
-        self.result = None
+        self.result: Result | None = None
         self.query = ""
         self._image_request = 0
         self._image = None
@@ -303,7 +304,7 @@ class DetailPane(QScrollArea):
         if self.result is not None and self.result.kind == "image":
             self._fit_image()
 
-    def add_dense_spans(self, result, spans: list[dict]) -> None:
+    def add_dense_spans(self, result: Result | None, spans: list[dict]) -> None:
         """Merge fetched dense spans into ``result``'s explanation and show them, if it is still shown.
 
         Merged into the result itself, so selecting it again needs no new request.

@@ -114,13 +114,14 @@ def components_text(components: dict) -> str:
     """
     fused = components.get("fused")
     total = fused.get("score") if isinstance(fused, dict) else None
-    parts = []
+    parts: list[str] = []
     for name, value in components.items():
         if name == "fused":
             continue
         rank = share = None
         if isinstance(value, dict):
-            value, rank, share = value.get("score"), value.get("rank"), value.get("fused_part")
+            rank, share = value.get("rank"), value.get("fused_part")
+            value = value.get("score")
         if not isinstance(value, (int, float)):
             continue
         notes = [f"#{rank}"] if rank else []

@@ -110,7 +110,7 @@ class DateHistogram(QWidget):
         if self.buckets:
             self.setToolTip(tooltip(f"{self.buckets[i][0]}: {self.buckets[i][1]} documents"))
         if self._anchor is not None:
-            self.selected = tuple(sorted((self._anchor, i)))
+            self.selected = (min(self._anchor, i), max(self._anchor, i))
             self.update()
 
     def mouseReleaseEvent(self, event) -> None:  # noqa: N802 - Qt's name

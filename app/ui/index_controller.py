@@ -11,6 +11,7 @@ paths, and resume simply indexes them again — indexing is incremental, so the 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from pathlib import Path
 
 from app.config import Settings
@@ -103,12 +104,12 @@ class IndexController(QObject):
         self.server = IndexServer()
 
     # --- commands from the window ------------------------------------------------------------------
-    def add(self, paths: list[str | Path]) -> None:
+    def add(self, paths: Sequence[str | Path]) -> None:
         """Index ``paths`` (folders or files), now or after the run in progress."""
-        paths = [os.path.abspath(p) for p in paths]
-        if not paths:
+        absolute = [os.path.abspath(p) for p in paths]
+        if not absolute:
             return
-        self.jobs.append(("index", paths))
+        self.jobs.append(("index", absolute))
         self._next()
 
     def remove(self, folder: str) -> None:

@@ -73,7 +73,7 @@ def run_gui(demo: bool = False, screenshot: str | None = None, query: str | None
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("Lexiscope")
     app.setOrganizationName("Lexiscope")
-    app.setDesktopFileName("lexiscope")  # matches resources/lexiscope.desktop for the taskbar icon
+    QApplication.setDesktopFileName("lexiscope")  # matches resources/lexiscope.desktop for the taskbar icon
     apply_style(app)
     try:
         window = MainWindow(use_models=use_models)

@@ -7,7 +7,7 @@ Settings gets Ctrl+, as in most Linux apps).
 
 from __future__ import annotations
 
-from app.ui.qt import QAction, QDialog, QDialogButtonBox, QKeySequence, QLabel, QVBoxLayout
+from app.ui.qt import QAction, QDialog, QDialogButtonBox, QKeySequence, QLabel, QMenu, QVBoxLayout
 from app.ui.text import esc
 
 S = QKeySequence.StandardKey
@@ -52,7 +52,7 @@ def _sequences(shortcut) -> list[QKeySequence]:
 
 def build_menus(window) -> dict[str, QAction]:
     """Fill ``window``'s menu bar from MENU_ITEMS; returns the actions by method name."""
-    menus: dict[str, object] = {}
+    menus: dict[str, QMenu] = {}
     actions: dict[str, QAction] = {}
     for menu, label, shortcut, method in MENU_ITEMS:
         if menu not in menus:

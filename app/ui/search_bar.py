@@ -127,10 +127,10 @@ class SearchBar(QWidget):
         go = QPushButton("Search")
         go.setObjectName("primary")
         go.clicked.connect(self.submit)
-        self.mask = QCheckBox("Find parallels (mask names)")
-        self.mask.setToolTip("Replace names of people, places and organisations before searching,\n"
+        self.mask_names = QCheckBox("Find parallels (mask names)")
+        self.mask_names.setToolTip("Replace names of people, places and organisations before searching,\n"
                              "so stories that match in substance turn up even with other names.")
-        self.mask.toggled.connect(self._refilter)
+        self.mask_names.toggled.connect(self._refilter)
         self.kind = QComboBox()
         for value, label in KINDS:
             self.kind.addItem(label, value)
@@ -158,7 +158,7 @@ class SearchBar(QWidget):
         top.addWidget(go)
         filters = QHBoxLayout()
         filters.setContentsMargins(0, 0, 0, 0)
-        filters.addWidget(self.mask)
+        filters.addWidget(self.mask_names)
         filters.addSpacing(12)
         filters.addWidget(self.kind)
         filters.addWidget(self.folder)
@@ -199,7 +199,7 @@ class SearchBar(QWidget):
         filters = Filters(kinds=(kind,) if kind else (), folder=self.folder.currentData() or None,
                           after=after, before=before, extra=dict(self.extra))
         text = "" if self.image is not None else self.field.text().strip()
-        return SearchRequest(query=text, image=self.image, filters=filters, mask_entities=self.mask.isChecked())
+        return SearchRequest(query=text, image=self.image, filters=filters, mask_entities=self.mask_names.isChecked())
 
     def submit(self) -> None:
         """Ask for a search with the current settings (nothing to search: nothing happens)."""
@@ -209,7 +209,7 @@ class SearchBar(QWidget):
 
     def apply_search(self, query: str, filters: Filters, mask: bool) -> None:
         """Set every control to a stored search (history, saved searches) without searching yet."""
-        widgets = (self.kind, self.folder, self.mask, self.after, self.before)
+        widgets = (self.kind, self.folder, self.mask_names, self.after, self.before)
         for w in widgets:
             w.blockSignals(True)
         self.clear_image()
@@ -218,7 +218,7 @@ class SearchBar(QWidget):
         self.folder.setCurrentIndex(max(self.folder.findData(filters.folder or ""), 0))
         self.after.setText(filters.after or "")
         self.before.setText(filters.before or "")
-        self.mask.setChecked(mask)
+        self.mask_names.setChecked(mask)
         self.extra = dict(filters.extra)
         for w in widgets:
             w.blockSignals(False)

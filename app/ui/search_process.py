@@ -9,10 +9,13 @@ once, warmed up (models loaded) right after the window shows, and kept for every
 from __future__ import annotations
 
 import multiprocessing as mp
+import multiprocessing.queues as mpq
 import queue
 import threading
 import traceback
 from collections.abc import Callable
+from multiprocessing.process import BaseProcess
+from typing import Any
 
 _CTX = mp.get_context("spawn")  # never fork a process that runs Qt threads
 POLL_S = 0.1
@@ -90,27 +93,31 @@ class SearchServer:
         self.settings = settings
         self.use_models = use_models
         self._lock = threading.Lock()  # one request at a time: answers come back in order
-        self._proc = None
-        self._inbox = self._outbox = None
+        self._proc: BaseProcess | None = None
+        self._inbox: mpq.Queue[Any] | None = None
+        self._outbox: mpq.Queue[Any] | None = None
 
-    def _ensure(self) -> None:
-        if self._proc is not None and self._proc.is_alive():
-            return
-        self._inbox, self._outbox = _CTX.Queue(), _CTX.Queue()
-        proc = _CTX.Process(target=_serve, args=(self.settings, self.use_models, self._inbox, self._outbox),
+    def _ensure(self) -> tuple[BaseProcess, mpq.Queue[Any], mpq.Queue[Any]]:
+        """The running child and its two queues, started when there is none (or it died)."""
+        proc, inbox, outbox = self._proc, self._inbox, self._outbox
+        if proc is not None and proc.is_alive() and inbox is not None and outbox is not None:
+            return proc, inbox, outbox
+        self._inbox, self._outbox = inbox, outbox = _CTX.Queue(), _CTX.Queue()
+        proc = _CTX.Process(target=_serve, args=(self.settings, self.use_models, inbox, outbox),
                             name="lexiscope-searcher", daemon=True)
         proc.start()
         # Published only once started: close() on the GUI thread may run at any moment, and joining a
         # process that was never started raises.
         self._proc = proc
+        return proc, inbox, outbox
 
     def _ask(self, message: tuple, on_status: Callable[[str], None] | None,
-             should_stop: Callable[[], bool]) -> object:
+             should_stop: Callable[[], bool]) -> Any:
+        """Send ``message`` and wait for its answer (its type depends on the request: Any)."""
         with self._lock:
-            self._ensure()
             # Local names: close() (on quit, from the GUI thread) may clear the attributes meanwhile.
-            proc, outbox = self._proc, self._outbox
-            self._inbox.put(message)
+            proc, inbox, outbox = self._ensure()
+            inbox.put(message)
             while True:
                 if should_stop():
                     # Its answer would arrive for the next request: end the child; the next call restarts it.
@@ -146,14 +153,14 @@ class SearchServer:
         """Make the child reopen the index (and take new settings) before its next search."""
         if settings is not None:
             self.settings = settings
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc is not None and self._proc.is_alive() and self._inbox is not None:
             self._inbox.put(("reset", self.settings))
 
     def close(self, timeout: float = 3.0) -> None:
         """Stop the child (it is only reading: terminating it is safe)."""
         proc, self._proc = self._proc, None
         inbox, outbox = self._inbox, self._outbox
-        if proc is None or proc.pid is None:  # never started: nothing to stop
+        if proc is None or proc.pid is None or inbox is None or outbox is None:  # never started: nothing to stop
             return
         try:
             inbox.put(("quit",))

@@ -40,7 +40,7 @@ from app.ui.window_search import WindowSearch
 from app.ui.workers import TaskRunner
 
 
-class MainWindow(QMainWindow, WindowActions, WindowSearch):
+class MainWindow(WindowActions, WindowSearch, QMainWindow):
     """Lexiscope's window. ``use_models=False`` indexes and searches by words only (tests, benchmarks)."""
 
     def __init__(self, settings: Settings | None = None, *, use_models: bool = True):
@@ -377,9 +377,9 @@ class MainWindow(QMainWindow, WindowActions, WindowSearch):
         """Remember the layout, stop every worker (indexing stops after its batch) and wait for them."""
         self.closing = True
         s = self.ui_state
-        s.geometry = bytes(self.saveGeometry().toBase64()).decode()
-        s.window_state = bytes(self.saveState().toBase64()).decode()
-        s.splitter = bytes(self.splitter.saveState().toBase64()).decode()
+        s.geometry = bytes(self.saveGeometry().toBase64().data()).decode()
+        s.window_state = bytes(self.saveState().toBase64().data()).decode()
+        s.splitter = bytes(self.splitter.saveState().toBase64().data()).decode()
         try:
             s.save()
         except OSError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.ui.qt import QFileDialog, QMessageBox
 
@@ -13,8 +14,32 @@ EXPORT_FILTERS = {
     "html": "HTML report (*.html)",
 }
 
+if TYPE_CHECKING:
+    from app.config import Settings
+    from app.search.types import SearchResponse
+    from app.ui.index_controller import IndexController
+    from app.ui.qt import QMainWindow
+    from app.ui.search_controller import SearchController
+    from app.ui.search_logic import SearchRequest
+    from app.ui.workers import TaskRunner
 
-class WindowActions:
+    class _Host(QMainWindow):
+        """What this mixin uses of MainWindow (for the type checker only)."""
+
+        settings: Settings
+        models: list[dict]
+        runner: TaskRunner
+        indexer: IndexController
+        searcher: SearchController
+        last_request: SearchRequest | None
+        last_response: SearchResponse | None
+
+        def add_paths(self, paths: list[str]) -> None: ...
+else:
+    _Host = object
+
+
+class WindowActions(_Host):
     """Mixed into MainWindow; expects its attributes (settings, runner, indexer, search results …)."""
 
     def choose_folder(self) -> None:
@@ -52,10 +77,10 @@ class WindowActions:
         response = self.last_response
         if response is None:
             return
-        path, fmt = export.target_for(path, fmt)
+        target, fmt = export.target_for(path, fmt)
         self.statusBar().showMessage(f"Exporting {len(response.results)} results…")
         self.runner.start(
-            lambda task: export.write(response, fmt, Path(path)),
+            lambda task: export.write(response, fmt, target),
             name="export",
             done=lambda written: self.statusBar().showMessage(f"Exported to {written}", 10000),
             failed=lambda err: self.statusBar().showMessage(f"Export failed: {err[0]}", 10000),

@@ -6,6 +6,7 @@ Mixed into MainWindow (like WindowActions). The persistent part (app.searches.Se
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from app.searches import SavedSearch, SearchBook
 from app.ui.detail_pane import open_or_explain
@@ -15,8 +16,32 @@ from app.ui.search_logic import PAGE, SearchRequest, above_floor
 
 RECENT_IN_MENU = 10
 
+if TYPE_CHECKING:
+    from app.ui.facets_dock import FacetsDock
+    from app.ui.qt import QMainWindow, QMenu as _QMenu
+    from app.ui.results_area import ResultsArea
+    from app.ui.results_model import ResultsModel, ResultsProxy
+    from app.ui.search_bar import SearchBar
 
-class WindowSearch:
+    class _Host(QMainWindow):
+        """What this mixin uses of MainWindow (for the type checker only)."""
+
+        search_bar: SearchBar
+        results: ResultsArea
+        model: ResultsModel
+        proxy: ResultsProxy
+        facets: FacetsDock
+        menu_by_name: dict[str, _QMenu]
+        last_request: SearchRequest | None
+
+        def run_search(self, request: SearchRequest) -> None: ...
+        def preview(self, result) -> None: ...
+        def more_like_this(self, result) -> None: ...
+else:
+    _Host = object
+
+
+class WindowSearch(_Host):
     """Expects MainWindow's attributes (search_bar, results, model, proxy, detail, last_request …)."""
 
     def setup_search_extras(self) -> None:

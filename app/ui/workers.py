@@ -13,6 +13,7 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
+from typing import Any
 
 from app.ui.qt import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -109,9 +110,9 @@ class TaskRunner(QObject):
         fn: Callable[[Task], object],
         *,
         name: str = "task",
-        done: Callable[[object], None] | None = None,
+        done: Callable[[Any], None] | None = None,
         failed: Callable[[tuple[str, str]], None] | None = None,
-        progress: Callable[[object], None] | None = None,
+        progress: Callable[[Any], None] | None = None,
     ) -> Task:
         """Run ``fn(task)`` in the background; callbacks run on the GUI thread."""
         task = Task(fn, name)

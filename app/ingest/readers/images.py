@@ -85,10 +85,10 @@ def _exif_date(exif: Image.Exif) -> str | None:
 
 def make_thumbnail(src: Path, dest: Path, size: int = 256) -> None:
     """Write a JPEG thumbnail of ``src`` that fits ``size``×``size``, upright, atomically to ``dest``."""
-    with Image.open(src) as img:
+    with Image.open(src) as opened:
         # draft() lets the JPEG decoder scale down while decoding: much faster for camera photos.
-        img.draft("RGB", (size * 2, size * 2))
-        img = ImageOps.exif_transpose(img)
+        opened.draft("RGB", (size * 2, size * 2))
+        img = ImageOps.exif_transpose(opened)
         img.thumbnail((size, size))
         img = _to_rgb(img)
     dest.parent.mkdir(parents=True, exist_ok=True)

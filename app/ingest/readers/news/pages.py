@@ -125,10 +125,13 @@ def read_page(path: Path, *, max_bytes: int) -> Extracted:
     iso = None
     if layout == "chronam":
         m = _CHRONAM_NAME.match(path.name)
+        assert m is not None  # page_layout() said "chronam" because this name matched
         lccn, iso = m["lccn"], _iso(path.parent.name[:4], path.parent.name[4:6], path.parent.name[6:])
         meta.update(lccn=lccn, edition=int(m["ed"]), page=int(m["seq"]), **title_info(path.parent.parent, lccn))
     elif layout == "loc":
-        lccn, iso, ed, seq = _loc_parts(path)
+        loc = _loc_parts(path)
+        assert loc is not None  # page_layout() said "loc" because these parts parsed
+        lccn, iso, ed, seq = loc
         if path.name == "ocr.txt" and (path.parent / "ocr.xml").is_file():
             raise Skip("page text is read from ocr.xml (ALTO) beside it")
         meta.update(lccn=lccn, edition=ed, page=seq, **title_info(path.parents[4], lccn))
