@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.commands.search import add_search_args
+from app.export import FORMATS
 
 
 def register(sub) -> None:
     """Add the ``export`` subcommand."""
     p = sub.add_parser("export", help="export search results to CSV, JSONL, Markdown or HTML")
     add_search_args(p)
-    p.add_argument("--format", choices=["csv", "jsonl", "md", "html"], help="default: from the file extension")
+    p.add_argument("--format", choices=FORMATS, help="default: from the file extension")
     p.add_argument("-o", "--output", required=True, metavar="FILE")
     p.set_defaults(func=run, k=100)
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+from app.ingest.kinds import is_image_name
 _NUMBER = re.compile(r"^[+-]?\d+(\.\d+)?$")
 
 
@@ -26,7 +26,7 @@ class Term:
 
 
 def _image_path(token: str) -> Path | None:
-    if not token.lower().endswith(IMAGE_EXTENSIONS):
+    if not is_image_name(token):
         return None
     path = Path(token).expanduser()
     return path if path.is_file() else None

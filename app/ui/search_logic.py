@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.ingest.kinds import IMAGE_EXTENSIONS
 from app.search.types import Filters, SearchResponse
 
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 # Results asked of the engine per search: enough to scroll, few enough to render instantly.
 RESULTS_PER_SEARCH = 50
 
@@ -37,7 +37,7 @@ def above_floor(results, ratio: float = FLOOR_RATIO, min_shown: int = MIN_SHOWN)
 
 def is_image(path: str | Path) -> bool:
     """True for a file whose suffix is an image format Lexiscope reads."""
-    return Path(path).suffix.lower() in IMAGE_SUFFIXES
+    return Path(path).suffix.lower() in IMAGE_EXTENSIONS
 
 
 def parse_query(text: str) -> tuple[str, Path | None]:

@@ -5,14 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.export import EXPORT_FORMATS
 from app.ui.qt import QFileDialog, QMessageBox
 
-EXPORT_FILTERS = {
-    "csv": "CSV spreadsheet (*.csv)",
-    "jsonl": "JSON lines (*.jsonl)",
-    "md": "Markdown (*.md)",
-    "html": "HTML report (*.html)",
-}
+# The save dialog's filters, one per export format (app.export.EXPORT_FORMATS).
+EXPORT_FILTERS = {f.name: f.label for f in EXPORT_FORMATS.values()}
 
 if TYPE_CHECKING:
     from app.config import Settings

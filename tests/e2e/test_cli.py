@@ -110,9 +110,10 @@ def test_kill_during_indexing_leaves_an_index_that_opens_and_completes(home, tmp
         if passages.exists() and len(list((passages / "_versions").glob("*"))) >= 3:
             break
         time.sleep(0.02)
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    # The run must still be going: a run that finished before the kill would test nothing.
+    assert proc.poll() is None, "the index run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    assert proc.wait() == -signal.SIGKILL
     out = json.loads(cli(home, "search", "document", "--json").stdout)  # opens and searches
     assert isinstance(out["results"], list)
     cli(home, "index", str(folder), "--lexical-only")
@@ -120,7 +121,15 @@ def test_kill_during_indexing_leaves_an_index_that_opens_and_completes(home, tmp
     assert info["by_state"] == {"indexed": 600}
     hit = json.loads(cli(home, "search", "narwhal599", "--json").stdout)["results"]
     assert [r["path"] for r in hit] == [str(folder / "doc 0599.txt")]
+    from collections import Counter
+
     from app.store import Store
 
-    ids = [r["passage_id"] for r in Store(home).passage_rows("true", ["passage_id"])]
-    assert len(ids) == len(set(ids))
+    store = Store(home)
+    ids = [r["passage_id"] for r in store.passage_rows("true", ["passage_id"])]
+    assert len(ids) == len(set(ids))  # nothing written twice
+    # Nothing missing or left over: each of the 600 documents holds exactly the passages it says it has.
+    docs = {d["doc_id"]: d["n_passages"] for d in store.document_rows(["doc_id", "n_passages"])}
+    per_doc = Counter(r["doc_id"] for r in store.passage_rows("true", ["doc_id"]))
+    assert len(docs) == 600 and all(n > 0 for n in docs.values())
+    assert dict(per_doc) == docs

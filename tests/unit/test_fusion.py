@@ -16,8 +16,16 @@ COMPONENTS = {
 }
 
 
-def test_default_is_the_measured_choice():
-    assert FUSION_METHOD == "minmax"
+def test_the_app_searcher_fuses_by_the_measured_choice(tmp_path):
+    # The searcher the app builds (not a bare Searcher) uses the method bench/fusion_weights.py chose.
+    # An empty index has no vector columns, so no model is loaded.
+    from app.config import Settings
+    from app.session import make_searcher
+    from app.store import Store
+
+    searcher = make_searcher(Store(tmp_path), Settings(), models=True)
+    assert searcher.fusion == FUSION_METHOD
+    assert [c.row["passage_id"] for c in fuse(COMPONENTS, searcher.weights, searcher.fusion)] == ["b", "a", "d", "c"]
 
 
 def test_minmax_scales_each_component_and_the_parts_add_up():

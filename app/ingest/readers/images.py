@@ -11,10 +11,11 @@ from pathlib import Path
 
 from PIL import ExifTags, Image, ImageOps
 
+from app.ingest.kinds import IMAGE_EXTENSIONS
 from app.ingest.model import Extracted, Skip
 from app.ingest.readers.common import check_size
 
-EXTENSIONS = (".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff")
+EXTENSIONS = IMAGE_EXTENSIONS
 
 # Larger than any camera's photos (a 100 MP medium-format frame fits); decoding more costs gigabytes.
 MAX_PIXELS = 120_000_000
