@@ -29,7 +29,6 @@ def cache_dir(root: Path | None = None) -> Path:
     return (root or data_root()) / "models"
 
 
-@dataclass
 class TextEncoder(Protocol):
     """What indexing uses of a text encoder (models.text, models.onnx_text)."""
 
@@ -55,6 +54,7 @@ class ImageEncoder(Protocol):
     def vocab_vectors(self, embs: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]: ...
 
 
+@dataclass
 class Models:
     """The encoders that loaded (None where not) and, per missing role, the message saying how to fix it."""
 
