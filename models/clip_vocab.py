@@ -157,38 +157,39 @@ class VocabProjection:
         key = hashlib.sha256(key_src.encode()).hexdigest()
         safe_name = "".join(c if c.isalnum() or c in "-_." else "_" for c in self.model_name)
         stem = f"clip_vocab_{safe_name}_{key[:16]}"
-        matrix = self._load_cached(stem, key, len(word_ids)) if self.cache_dir else None
+        cache_dir = self.cache_dir
+        matrix = self._load_cached(cache_dir, stem, key, len(word_ids)) if cache_dir else None
         if matrix is None:
             prompts = [VOCAB_PROMPT.format(word=w) for w in words]
             matrix = self.encode_texts(prompts, on_progress=on_progress)
-            if self.cache_dir is not None:
-                self._save_cache(stem, key, matrix)
+            if cache_dir is not None:
+                self._save_cache(cache_dir, stem, key, matrix)
         self._vocab = (word_ids, matrix)
         return self._vocab
 
-    def _load_cached(self, stem: str, key: str, n_words: int) -> np.ndarray | None:
+    def _load_cached(self, cache_dir: Path, stem: str, key: str, n_words: int) -> np.ndarray | None:
         """The cached matrix if its json sidecar matches this model and word list, else None."""
-        meta_path = self.cache_dir / f"{stem}.json"
+        meta_path = cache_dir / f"{stem}.json"
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             if meta.get("key") != key:
                 return None
-            matrix = np.load(self.cache_dir / f"{stem}.npy", allow_pickle=False)
+            matrix = np.load(cache_dir / f"{stem}.npy", allow_pickle=False)
         except (OSError, ValueError):
             return None  # absent or damaged: recompute and overwrite
         if matrix.shape != (n_words, self.dim) or matrix.dtype != np.float32:
             return None
         return matrix
 
-    def _save_cache(self, stem: str, key: str, matrix: np.ndarray) -> None:
+    def _save_cache(self, cache_dir: Path, stem: str, key: str, matrix: np.ndarray) -> None:
         """Write .npy then .json atomically (temp file + rename): a crash never leaves a half file."""
-        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        cache_dir.mkdir(parents=True, exist_ok=True)
         meta = {"format": CACHE_FORMAT, "key": key, "model_name": self.model_name,
                 "model_fingerprint": self.fingerprint, "prompt": VOCAB_PROMPT,
                 "n_words": int(matrix.shape[0]), "dim": self.dim}
         for suffix, write in ((".npy", lambda f: np.save(f, matrix, allow_pickle=False)),
                               (".json", lambda f: f.write(json.dumps(meta, indent=1).encode()))):
-            final = self.cache_dir / f"{stem}{suffix}"
+            final = cache_dir / f"{stem}{suffix}"
             tmp = final.with_name(final.name + ".tmp")
             with tmp.open("wb") as f:
                 write(f)
