@@ -13,10 +13,10 @@ from app.errors import IndexDamaged, IndexTooNew, UserError
 
 # Each module in app.commands exposes ``register(subparsers)`` and sets ``func`` on its parser.
 # Listed here (not discovered) so start-up imports nothing it does not need.
-COMMAND_MODULES = ("index", "search", "export", "status", "check", "models", "eval", "facets", "parallels",
-                   "saved")
+COMMAND_MODULES = ("index", "search", "export", "status", "forget", "check", "models", "eval", "facets",
+                   "parallels", "saved")
 # Commands that read the index: an unexpected error there is first checked against the index on disk.
-INDEX_COMMANDS = {"index", "search", "export", "status", "facets", "parallels"}
+INDEX_COMMANDS = {"index", "search", "export", "status", "forget", "facets", "parallels"}
 
 
 def build_parser() -> argparse.ArgumentParser:

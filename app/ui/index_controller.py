@@ -26,34 +26,10 @@ IDLE, RUNNING, STOPPING, PAUSED = "idle", "running", "stopping", "paused"
 
 
 def source_summary(sources: list[str]) -> dict:
-    """Per-folder counts, totals by kind, and every skipped or failed file (runs on a worker).
+    """Per-folder counts, totals by kind, and every skipped or failed file (runs on a worker; app.sources)."""
+    from app.sources import source_summary as summary
 
-    Files read as metadata of other files (newspaper title records, column mappings) did their job: they
-    are counted as ``metadata``, never listed as skipped.
-    """
-    import pyarrow as pa
-    import pyarrow.compute as pc
-
-    from app.ingest.readers.news.records import METADATA_REASONS
-
-    store = open_store_retrying()
-    # Counted by arrow's native group-by, not row by row in Python: at 100,000 documents the list of dicts
-    # alone held the GIL for 0.5-0.8 s and froze the window (bench/gui_responsiveness.py --home).
-    t = store.document_table(["path", "root", "state", "reason", "kind"])
-    skipped = pc.equal(t["state"], "skipped")
-    metadata = pc.fill_null(pc.and_(skipped, pc.is_in(t["reason"], pa.array(sorted(METADATA_REASONS)))), False)
-    t = t.append_column("metadata", metadata)
-    per_root = {s: {"indexed": 0, "skipped": 0, "failed": 0} for s in sources}
-    for g in t.group_by(["root", "state", "metadata"]).aggregate([("path", "count")]).to_pylist():
-        counts = per_root.setdefault(g["root"], {"indexed": 0, "skipped": 0, "failed": 0})
-        key = "metadata" if g["metadata"] else g["state"]
-        counts[key] = counts.get(key, 0) + g["path_count"]
-    indexed = t.filter(pc.equal(t["state"], "indexed"))
-    by_kind = {g["kind"]: g["path_count"] for g in indexed.group_by("kind").aggregate([("path", "count")]).to_pylist()}
-    problems = t.filter(pc.and_(pc.not_equal(t["state"], "indexed"), pc.invert(metadata)))
-    problems = problems.select(["path", "state", "reason"]).to_pylist()
-    problems.sort(key=lambda p: (p["state"], p["path"]))
-    return {"roots": per_root, "by_kind": by_kind, "problems": problems, "documents": t.num_rows}
+    return summary(open_store_retrying(), sources)
 
 
 def count_files(paths: list[str], should_stop) -> int | None:
@@ -202,12 +178,10 @@ class IndexController(QObject):
 
     def _start_forget(self, folder: str) -> None:
         def work(task: Task):
-            from app.pipeline import forget_root
             from app.session import open_store
+            from app.sources import forget_folder
 
-            store = open_store()
-            with store.lock():
-                return forget_root(store, folder)
+            return forget_folder(open_store(), folder)
 
         self.progressText.emit(f"Removing {folder} from the index…")
         self.progressValue.emit(0, 0)
