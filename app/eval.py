@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from app.config import Settings, data_root
+from app.search.modes import MEASURED_MODES
 
-MODES = ("lexical", "dense", "sparse", "hybrid")
+MODES = MEASURED_MODES
 LATENCY_QUERIES = 100
 
 

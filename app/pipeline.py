@@ -262,7 +262,7 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[
     doc = doc_row(item, store.thumbs, 0)
     if twin and twin["doc_id"] != item.doc_id:
         # Duplicate content elsewhere: copy its passages (vectors and pass-2 state included).
-        rows = store.passage_rows(f"doc_id = '{twin['doc_id']}'")
+        rows = store.passages_of([twin["doc_id"]])
         if rows:
             for r in rows:
                 r.update({k: doc[k] for k in ("doc_id", "path", "folder", "kind", "title", "date")})

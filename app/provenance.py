@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from app.search.modes import COMPONENTS
+
 
 # How each provenance key reads to a person (HTML and Markdown reports; the JSON keeps the keys).
 _PROV_LABELS = {
@@ -15,8 +17,7 @@ _PROV_LABELS = {
     "app": "Made with",
     "index_schema_version": "Index format version",
 }
-_MODE_WORDS = {"bm25": "words (BM25)", "dense": "meaning (text model)", "sparse": "vocabulary terms",
-               "clip": "pictures (image model)"}
+_MODE_WORDS = COMPONENTS
 
 
 def _filters_in_words(filters: dict) -> str:

@@ -318,6 +318,15 @@ class Store:
             q = q.select(columns)
         return q.limit(None).to_arrow().to_pylist()
 
+    def passages_of(self, doc_ids: list[str], columns: list[str] | None = None) -> list[dict]:
+        """The passages of these documents, as dicts."""
+        return self.passage_rows(in_list("doc_id", doc_ids), columns)
+
+    def problem_documents(self) -> list[dict]:
+        """Every file not indexed (skipped or failed), with its reason, by state then path."""
+        rows = self.document_rows(["path", "state", "reason"], where="state != 'indexed'")
+        return sorted(rows, key=lambda r: (r["state"], r["path"]))
+
     def pass_counts(self) -> dict:
         """Passages with words (all of them) and with meaning (pass 2 done for the current models)."""
         total = self.passages.count_rows()

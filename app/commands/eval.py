@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import sys
 
+from app.search.modes import MEASURED_MODES
+
 
 def register(sub) -> None:
     """Add the ``eval`` subcommand."""
     p = sub.add_parser("eval", help="measure nDCG@10, Recall@100, MRR@10, throughput and latency on a BEIR data set")
     p.add_argument("beir_dir", metavar="BEIR_DIR")
-    p.add_argument("--mode", default="all", choices=["lexical", "dense", "sparse", "hybrid", "all"])
+    p.add_argument("--mode", default="all", choices=[*MEASURED_MODES, "all"])
     p.add_argument("--split", default="test")
     p.add_argument("--limit", type=int, help="only the first N queries (quick checks)")
     p.add_argument("--json", action="store_true")

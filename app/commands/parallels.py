@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+from app.search.modes import MODES
+
 # Encoders read a few hundred words at most; a whole modern article is cut to its opening.
 MAX_QUERY_CHARS = 2000
 
@@ -23,7 +25,7 @@ def register(sub) -> None:
     p.add_argument("--before", metavar="DATE", help="on or before this date")
     p.add_argument("--newspaper", help="only this newspaper")
     p.add_argument("--place", help="only papers from this place (city or state)")
-    p.add_argument("--mode", default="auto", choices=["auto", "lexical", "dense", "sparse", "hybrid"])
+    p.add_argument("--mode", default="auto", choices=MODES)
     p.add_argument("--explain", action="store_true", help="say why each result matched")
     p.add_argument("--json", action="store_true", help="print the search JSON object (docs/json.md)")
     p.set_defaults(func=run)

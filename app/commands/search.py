@@ -6,6 +6,8 @@ import json
 import sys
 
 from app.config import Settings
+from app.ingest.kinds import KINDS
+from app.search.modes import MODES
 
 
 def _positive(text: str) -> int:
@@ -25,11 +27,11 @@ def add_search_args(p) -> None:
     """Arguments shared by ``search`` and ``export``."""
     p.add_argument("query", metavar="QUERY")
     p.add_argument("--k", type=_positive, default=10, help="how many documents (default 10)")
-    p.add_argument("--kind", action="append", choices=["text", "image", "news"], help="only this kind (repeatable)")
+    p.add_argument("--kind", action="append", choices=KINDS, help="only this kind (repeatable)")
     p.add_argument("--folder", help="only documents under this folder")
     p.add_argument("--after", metavar="DATE", help="on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)")
     p.add_argument("--before", metavar="DATE", help="on or before this date")
-    p.add_argument("--mode", default="auto", choices=["auto", "lexical", "dense", "sparse", "hybrid"],
+    p.add_argument("--mode", default="auto", choices=MODES,
                    help="which retrieval to use (auto: everything the index supports)")
     p.add_argument("--mask-entities", action="store_true", help="mask names of people, places and organisations (find parallels)")
     p.add_argument("--explain", action="store_true", help="say why each result matched")

@@ -27,8 +27,7 @@ def gather() -> dict:
         raise IndexDamaged(f"the index in {data_root()} is damaged: {fault.message}.\n{REPAIR_HINT}")
     store = open_store()
     counts = store.counts()
-    problems = store.document_rows(["path", "state", "reason"], where="state != 'indexed'")
-    problems.sort(key=lambda r: (r["state"], r["path"]))
+    problems = store.problem_documents()
     roots = sorted({r["root"] for r in store.document_rows(["root"])})
     return {
         "data_root": str(data_root()),

@@ -1,5 +1,5 @@
-"""Query parsing, retrieval (lexical, dense, sparse), fusion, grouping and snippets."""
+"""Query parsing, retrieval (lexical, dense, sparse), fusion, grouping and snippets.
 
-from app.search.types import Filters, Result, SearchResponse
-
-__all__ = ["Filters", "Result", "SearchResponse"]
+Importing the package itself costs nothing (the command line reads ``app.search.modes`` at start-up);
+each module brings its own dependencies.
+"""

@@ -10,10 +10,11 @@ so it applies to any index.
 
 from __future__ import annotations
 
+from app.search.modes import COMPONENTS
 from app.store import Store
 
 FUSION_METHOD = "minmax"  # app.search.engine.fuse: "minmax" or "rrf"
-DEFAULT_WEIGHTS = {"bm25": 1.0, "dense": 1.0, "sparse": 1.0, "clip": 1.0}
+DEFAULT_WEIGHTS = {name: 1.0 for name in COMPONENTS}
 
 
 def weights_for(store: Store) -> dict[str, float]:
