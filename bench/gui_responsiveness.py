@@ -11,6 +11,8 @@ Usage:
     .venv/bin/python bench/gui_responsiveness.py --models           # with the configured models
     .venv/bin/python bench/gui_responsiveness.py --skip-stall --starts 5
     .venv/bin/python bench/gui_responsiveness.py ../shared/data/chronam-1916 --models --starts 0 --skip-stall --stop
+    .venv/bin/python bench/gui_responsiveness.py ../shared/data/chronam-1916 --models --starts 0 --skip-stall --stop \
+        --stop-during meaning   # the clicks land while pass 2 runs the models
     .venv/bin/python bench/gui_responsiveness.py --home DATA_ROOT --models --starts 0 --skip-stall --searches 20
 
 (c) With ``--home DATA_ROOT`` (an existing data root, e.g. a 1M-passage index kept by ``bench/scale.py --keep``
@@ -163,10 +165,11 @@ def _pump(app, predicate, timeout_s: float = 600) -> bool:
     return False
 
 
-def measure_stop(folders: list[Path], use_models: bool, query: str = "city") -> dict:
+def measure_stop(folders: list[Path], use_models: bool, query: str = "city", during: str = "words") -> dict:
     """Seconds from the drop to the first progress text with a count and to the first words-search result,
     and from a click on Pause (then, after Resume, on Cancel) to the run having stopped; files processed
-    after each click. A fresh data root, the real window and its indexing process."""
+    after each click. A fresh data root, the real window and its indexing process. ``during="meaning"``
+    clicks while pass 2 runs the models (the slowest steps between two commits) instead of in pass 1."""
     import re
 
     os.environ["LEXISCOPE_HOME"] = tempfile.mkdtemp(prefix="lexiscope-bench-stop-")
@@ -198,7 +201,9 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city") -> 
         _pump(app, lambda: bool(found) or bool(reports), 0.5)
     first_result = (found[0] - t0) if found else None
     _pump(app, lambda: any(d > 0 for _, d in done) or bool(reports))
-    out = {"first_count_s": round(first_count, 2),
+    if during == "meaning":
+        _pump(app, lambda: any(t.startswith("Adding meaning") for _, t in texts) or bool(reports), 600)
+    out = {"first_count_s": round(first_count, 2), "clicks_during": during,
            "first_words_result_s": round(first_result, 2) if first_result is not None else None}
     for action, state in (("pause", "paused"), ("cancel", "idle")):
         if reports:
@@ -209,7 +214,8 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city") -> 
         getattr(win.sources, action).click()
         _pump(app, lambda state=state: win.indexer.state == state and not win.indexer.busy())
         out[f"click_to_{'paused' if action == 'pause' else 'cancelled'}_s"] = round(time.perf_counter() - c0, 2)
-        out[f"files_after_{action}_click"] = (reports[-1].indexed - at_click) if reports else None
+        if during == "words":  # pass 2 counts passages, and a killed run reports none
+            out[f"files_after_{action}_click"] = (reports[-1].indexed - at_click) if reports else None
         if action == "pause":
             reports.clear()
             done.clear()
@@ -217,6 +223,9 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city") -> 
             win.sources.resume.click()
             _pump(app, lambda: any(d > 0 for _, d in done) or bool(reports))
             out["resume_to_progress_s"] = round(time.perf_counter() - r0, 2)
+            if during == "meaning":
+                texts.clear()
+                _pump(app, lambda: any(t.startswith("Adding meaning") for _, t in texts) or bool(reports), 600)
     win.close()
     return out
 
@@ -292,6 +301,8 @@ def main() -> None:
     parser.add_argument("--starts", type=int, default=3, help="start-up runs")
     parser.add_argument("--skip-stall", action="store_true")
     parser.add_argument("--stop", action="store_true", help="also time pause, cancel, first count and first result")
+    parser.add_argument("--stop-during", choices=("words", "meaning"), default="words",
+                        help="click Pause/Cancel in pass 1 (words) or pass 2 (meaning: with --models)")
     parser.add_argument("--home", type=Path, help="an existing data root (a big index): open it and search it")
     parser.add_argument("--searches", type=int, default=20, help="searches on --home")
     parser.add_argument("--data", type=Path, default=DATA, help="where scifact/ is (the --home queries)")
@@ -314,7 +325,7 @@ def main() -> None:
               + ", ".join(f"{k} {v}" for k, v in big.items()))
         print(f"longest GUI-thread stall on the big index: {big['max_gap_ms']} ms (goal <= 50 ms)")
     if args.stop:
-        stop = measure_stop(args.folders[:1], args.models)
+        stop = measure_stop(args.folders[:1], args.models, during=args.stop_during)
         print(f"stop and first answers on {args.folders[0].name} ({'models' if args.models else 'words only'}): "
               + ", ".join(f"{k} {v}" for k, v in stop.items()))
         print("goals: first_count_s, click_to_paused_s, click_to_cancelled_s <= 2 s; first_words_result_s <= 10 s")
