@@ -39,7 +39,7 @@ def _init(settings: Settings, root: str) -> None:
     from models.device import configure_threads
 
     configure_threads(1)
-    _exit_with_parent()
+    exit_with_parent()
     from app.embed import build_embedder
     from app.news.annotate import annotators_for
     from app.store import enrich_key
@@ -50,10 +50,11 @@ def _init(settings: Settings, root: str) -> None:
     _worker.update(embedder=embedder, annotators=annotators_for(settings, Path(root)), key=key, cache={})
 
 
-def _exit_with_parent() -> None:
-    """End this worker when the indexer that started it is gone (killed: the window's Cancel, a crash).
+def exit_with_parent() -> None:
+    """End this process when the one that started it is gone (killed: the window's Cancel, a crash).
 
-    A spawned pool worker holds both ends of its task pipe, so it would otherwise wait for work forever.
+    A spawned pool worker holds both ends of its task pipe, so it would otherwise wait for work forever;
+    the window's indexing process (app.ui.index_process) would wait on its inbox forever.
     """
     parent = os.getppid()
 
@@ -151,4 +152,4 @@ def pipeline_workers(settings: Settings, pending: int) -> int:
     return cores if cores >= 2 else 0
 
 
-__all__ = ["EnrichPool", "MIN_PASSAGES", "WorkerModels", "pipeline_workers"]
+__all__ = ["EnrichPool", "MIN_PASSAGES", "WorkerModels", "exit_with_parent", "pipeline_workers"]

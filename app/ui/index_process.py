@@ -9,7 +9,9 @@ the GIL. No Qt here: the child must not load it.
 
 from __future__ import annotations
 
+import atexit
 import multiprocessing as mp
+import multiprocessing.util  # noqa: F401 - its exit handler is registered before ours (see _end_at_exit)
 import os
 import queue
 import time
@@ -61,7 +63,10 @@ def _kill(proc) -> None:
 
 def _serve(inbox, out, stop) -> None:
     """Entry point of the long-lived indexing process: one run per message, models kept between runs."""
+    from app.enrich_pool import exit_with_parent
+
     _lower_priority(NICE)
+    exit_with_parent()  # a window that was killed leaves no indexer behind
     while True:
         message = inbox.get()
         if message[0] == "quit":
@@ -75,6 +80,27 @@ def _serve(inbox, out, stop) -> None:
             out.put(("done", report))
         except BaseException as exc:  # noqa: BLE001 - everything goes back to the window as a message
             out.put(("failed", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+_LIVE: set = set()
+
+
+def _end_at_exit() -> None:
+    """At interpreter exit, end indexing processes still running (a window that quit without close()).
+
+    Registered after multiprocessing's own exit handler, so it runs first (atexit is last in, first out):
+    that handler would otherwise wait for a non-daemonic child that waits for work forever.
+    """
+    for proc in list(_LIVE):
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                _kill(proc)
+    _LIVE.clear()
+
+
+atexit.register(_end_at_exit)
 
 
 class IndexServer:
@@ -92,9 +118,13 @@ class IndexServer:
         if self.proc is not None and self.proc.is_alive():
             return
         self._inbox, self._out, self._stop = _CTX.Queue(), _CTX.Queue(), _CTX.Event()
+        # Not a daemon: pass 2 starts worker processes of its own (app.enrich_pool), which a daemonic
+        # process may not. What daemon=True gave (no indexer outliving the window) comes from
+        # exit_with_parent in the child and _end_at_exit here.
         self.proc = _CTX.Process(target=_serve, args=(self._inbox, self._out, self._stop),
-                                 name="lexiscope-indexer", daemon=True)
+                                 name="lexiscope-indexer", daemon=False)
         self.proc.start()
+        _LIVE.add(self.proc)
 
     def run(self, paths: list[str], settings, *, use_models: bool = True,
             on_progress: Callable[[object], None] | None = None,
