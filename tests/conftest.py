@@ -32,6 +32,7 @@ SLOW_MODULES = {
     "tests/integration/test_cluster.py",
     "tests/integration/test_crash_safety.py",
     "tests/integration/test_explain_words.py",
+    "tests/integration/test_forget.py",
     "tests/integration/test_index_lifecycle.py",
     "tests/integration/test_model_guard.py",
     "tests/integration/test_models_search.py",
@@ -49,6 +50,7 @@ SLOW_TESTS = {
     "tests/models/test_clip.py::test_mobileclip_architecture",  # builds and converts a MobileCLIP: ~50 s
     "tests/models/test_text.py::test_real_minilm_through_loader",  # the real MiniLM weights
     "tests/unit/test_private.py::test_cli_writes_are_private",  # runs the CLI in a subprocess
+    "tests/integration/test_lance_files.py::test_fragments_match_pylance_for_every_version",  # many versions
 }
 _ROOT = Path(__file__).resolve().parent.parent
 

@@ -27,7 +27,7 @@ from app.ui.qt import (
     QWidget,
     Signal,
 )
-from app.ui.search_logic import merge_dense_spans
+from app.search_service import merge_dense_spans
 from app.ui.text import display_title, esc, highlight, merge_spans
 from app.ui.workers import TaskRunner
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from app.config import Settings
 from app.ui.index_process import IndexServer
 from app.ui.progress_text import RateMeter
-from app.ui.search_logic import open_store_retrying
+from app.search_service import open_store_retrying
 from app.ui.qt import QObject, Signal
 from app.ui.state import UiState
 from app.ui.workers import Task, TaskRunner

@@ -24,7 +24,7 @@ def _wait_until(app, predicate, timeout_s: float = WAIT_S) -> bool:
 
 def take_screenshot(app, window, path: str, query: str | None) -> int:
     """Wait for indexing, run ``query`` (``image:PATH`` searches by a picture), save the window as PNG."""
-    from app.ui.search_logic import parse_query
+    from app.search_service import parse_query
 
     _wait_until(app, lambda: not window.indexer.busy() and not window.indexer.jobs)
     _wait_until(app, lambda: window.runner.active() == 0)

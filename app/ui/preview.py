@@ -21,7 +21,7 @@ def document_text(result) -> tuple[str, int]:
     """
     try:
         from app.store import in_list
-        from app.ui.search_logic import open_store_retrying
+        from app.search_service import open_store_retrying
 
         rows = open_store_retrying().passage_rows(in_list("doc_id", [result.doc_id]), ["start", "text"])
     except Exception:  # noqa: BLE001 - a quick look never fails: the passage is still there

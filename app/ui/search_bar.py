@@ -24,7 +24,7 @@ from app.ui.qt import (
     Signal,
 )
 from app.ui.results_model import SORTS
-from app.ui.search_logic import SearchRequest, is_image
+from app.search_service import SearchRequest, is_image
 from app.ui.text import tooltip
 
 KINDS = (("", "All kinds"), ("text", "Text"), ("image", "Images"), ("news", "Newspapers"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from app.config import Settings
 from app.ui.qt import QImage, QObject, Qt, Signal
-from app.ui.search_logic import SearchRequest, needs_dense_spans
+from app.search_service import SearchRequest, needs_dense_spans
 from app.ui.search_process import SearchServer, Stopped
 from app.ui.workers import Task, TaskRunner
 

@@ -40,7 +40,7 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
     ("error", message, traceback).
     """
     from app.ui.index_process import _lower_priority
-    from app.ui.search_logic import dense_spans, open_store_retrying, refresh, run_search
+    from app.search_service import dense_spans, open_store_retrying, refresh, run_search
 
     _lower_priority(NICE)
     searcher = None

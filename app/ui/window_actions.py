@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from app.ui.index_controller import IndexController
     from app.ui.qt import QMainWindow
     from app.ui.search_controller import SearchController
-    from app.ui.search_logic import SearchRequest
+    from app.search_service import SearchRequest
     from app.ui.workers import TaskRunner
 
     class _Host(QMainWindow):

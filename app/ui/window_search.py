@@ -12,7 +12,7 @@ from app.searches import SavedSearch, SearchBook
 from app.ui.detail_pane import open_or_explain
 from app.ui.qt import QAction, QGuiApplication, QInputDialog, QMenu, QStringListModel, QCompleter, Qt
 from app.ui.results_model import RESULT_ROLE
-from app.ui.search_logic import PAGE, SearchRequest, above_floor
+from app.search_service import PAGE, SearchRequest, above_floor
 
 RECENT_IN_MENU = 10
 

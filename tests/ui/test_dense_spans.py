@@ -8,7 +8,7 @@ import pytest
 
 from app.search.types import Result
 from app.ui.results_model import RESULT_ROLE
-from app.ui.search_logic import merge_dense_spans, needs_dense_spans
+from app.search_service import merge_dense_spans, needs_dense_spans
 from tests.fixtures.tiny_models import install_tiny_models
 from tests.ui.conftest import TIMEOUT_MS, index_and_wait, make_files, search_and_wait
 

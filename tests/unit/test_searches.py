@@ -56,7 +56,7 @@ def test_cli_saves_lists_and_runs(home, capsys):
 def test_relevance_floor_keeps_close_matches():
     from types import SimpleNamespace
 
-    from app.ui.search_logic import above_floor
+    from app.search_service import above_floor
 
     scores = [1.0, 0.9, 0.5, 0.44, 0.43, 0.1]
     results = [SimpleNamespace(score=s) for s in scores]

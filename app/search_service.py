@@ -1,4 +1,8 @@
-"""What one search from the window does, without Qt: the request, the call, the image fallback."""
+"""What one search from the window does, without Qt: the request, the call, the image fallback.
+
+The window's search process (``app.ui.search_process``) runs these; nothing here touches a widget, so it
+lives outside ``app.ui``.
+"""
 
 from __future__ import annotations
 
