@@ -140,13 +140,18 @@ class EnrichPool:
 
 
 def pipeline_workers(settings: Settings, pending: int) -> int:
-    """How many worker processes pass 2 should use: 0 (serial) on one core, on an accelerator, or for little work."""
+    """How many worker processes pass 2 should use: 0 (serial) on one core, on an accelerator, for little work,
+    or inside a daemonic process."""
     from models.device import physical_cores, pick_device
 
     env = os.environ.get("LEXISCOPE_PASS2_WORKERS")
     if env and env.isdigit():
         return int(env) if int(env) > 1 else 0
     if pending < MIN_PASSAGES or pick_device(settings.device) != "cpu":
+        return 0
+    if multiprocessing.current_process().daemon:
+        # A daemonic process may not start children (multiprocessing refuses): the window's indexing
+        # process is one, so there pass 2 stays in the one process.
         return 0
     cores = physical_cores()
     return cores if cores >= 2 else 0
