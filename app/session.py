@@ -40,21 +40,14 @@ def make_searcher(store: Store, settings: Settings | None = None, *, models: boo
     settings = settings or Settings.load()
     from app.explain import explain_results
 
-    searcher = Searcher(store)
-    # Words only still explains: BM25's term contributions (app.explain.bm25_terms).
-    searcher.explainer = explain_results
     if not models:
-        return searcher
+        # Words only still explains: BM25's term contributions (app.explain.bm25_terms).
+        return Searcher(store, explainer=explain_results)
     from app.embed import build_retrievers
-
-    searcher.retrievers = build_retrievers(store, settings)
-    for retriever in searcher.retrievers:
-        searcher.notes += retriever.models.notes()
+    from app.news.masking import query_masker
     from app.search.fusion import FUSION_METHOD, weights_for
 
-    searcher.weights = weights_for(store)
-    searcher.fusion = FUSION_METHOD
-    from app.news.masking import query_masker
-
-    searcher.query_masker = query_masker(settings)
-    return searcher
+    retrievers = build_retrievers(store, settings)
+    return Searcher(store, retrievers, weights=weights_for(store), fusion=FUSION_METHOD,
+                    query_masker=query_masker(settings), explainer=explain_results,
+                    notes=[note for retriever in retrievers for note in retriever.models.notes()])

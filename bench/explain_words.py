@@ -81,8 +81,7 @@ def main() -> None:
         if mode == "sparse":
             searcher = make_searcher(Store(root), settings)
         else:
-            searcher = Searcher(Store(root))
-            searcher.explainer = explain_results
+            searcher = Searcher(Store(root), explainer=explain_results)
         for name, qs in sets.items():
             stats = {"results": 0, "terms": 0, "not_words": 0, "stop_led": 0, "max_sum_error": 0.0}
             for q in qs:

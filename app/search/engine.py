@@ -58,18 +58,22 @@ def bm25(store: Store, query: str, where: str | None, depth: int) -> list[tuple[
 class Searcher:
     """Searches one store. ``retrievers`` add components (dense, sparse) beside BM25."""
 
-    def __init__(self, store: Store, retrievers: list | None = None):
+    def __init__(self, store: Store, retrievers: list | None = None, *,
+                 weights: dict[str, float] | None = None, fusion: str = "rrf",
+                 query_masker: Callable[[str], str] | None = None,
+                 explainer: Callable[..., None] | None = None, notes: list[str] | None = None):
+        """Complete at construction: app.session.make_searcher passes every part the app uses — fusion
+        weights and method (measured, see app.search.fusion), the query masker (app.news), the explainer
+        (app.explain) and the notes the components' models left."""
         self.store = store
         self.retrievers = retrievers or []
         self._doc_cache: dict[str, dict] = {}
         self._doc_cache_version = None
-        # Optional parts, set by app.session when available: fusion weights (measured, see
-        # app.search.fusion), the query masker (app.news), the explainer (app.explain).
-        self.weights: dict[str, float] | None = None
-        self.fusion = "rrf"  # or "minmax"; app.session sets the measured choice (app.search.fusion)
-        self.query_masker: Callable[[str], str] | None = None
-        self.explainer: Callable[..., None] | None = None
-        self.notes: list[str] = []
+        self.weights = weights
+        self.fusion = fusion  # "rrf" or "minmax"
+        self.query_masker = query_masker
+        self.explainer = explainer
+        self.notes: list[str] = list(notes or [])
 
     def search(self, query: str, *, k: int = 10, filters: Filters | None = None, **options) -> SearchResponse:
         """Search for ``query`` (text, query arithmetic, or ``image=PATH``); top ``k`` documents.

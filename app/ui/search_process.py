@@ -55,9 +55,7 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
             return make_searcher(store, settings)
         from app.explain import explain_results
 
-        words_only = Searcher(store)
-        words_only.explainer = explain_results  # BM25 term contributions: exact and cheap
-        return words_only
+        return Searcher(store, explainer=explain_results)  # BM25 term contributions: exact and cheap
 
     while True:
         message = inbox.get()

@@ -96,8 +96,7 @@ def test_words_only_explains_with_bm25_terms(collection, monkeypatch):
     home.mkdir()
     monkeypatch.setenv("LEXISCOPE_HOME", str(home))
     index_paths(folders, Settings(), root=home, use_models=False)
-    searcher = Searcher(Store(home))
-    searcher.explainer = explain_results
+    searcher = Searcher(Store(home), explainer=explain_results)
     checked = 0
     for q in queries:
         response = searcher.search(q, k=5, explain=True)
