@@ -31,6 +31,7 @@ SLOW_MODULES = {
     "tests/integration/test_check_repair.py",
     "tests/integration/test_cluster.py",
     "tests/integration/test_crash_safety.py",
+    "tests/integration/test_enrich_slices.py",
     "tests/integration/test_explain_words.py",
     "tests/integration/test_forget.py",
     "tests/integration/test_index_lifecycle.py",
