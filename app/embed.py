@@ -13,12 +13,15 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from app.config import Settings, data_root
 from app.store import Store, VectorColumn
+
+if TYPE_CHECKING:
+    from app.search.retrievers import ModelRetriever
 
 ROLES = ("text", "vocab", "image")
 _SETTING = {"text": "text_model", "vocab": "vocab_model", "image": "image_model"}
@@ -249,7 +252,7 @@ def require_index_models(store: Store, settings: Settings) -> None:
             raise ModelUnavailable(unavailable_message(role, model_id, str(exc))) from exc
 
 
-def build_retrievers(store: Store, settings: Settings) -> list:
+def build_retrievers(store: Store, settings: Settings) -> list[ModelRetriever]:
     """Retrieval components for a store: dense/CLIP/sparse where the index has the vectors.
 
     Queries are encoded with the very models the index records, whatever the settings now prefer: a

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from app.search.retriever import Retriever
 from app.search.snippets import make_snippet, match_spans, query_stems
 from app.search.types import Filters, Result, SearchResponse
 from app.store import Store, in_list
@@ -58,7 +59,7 @@ def bm25(store: Store, query: str, where: str | None, depth: int) -> list[tuple[
 class Searcher:
     """Searches one store. ``retrievers`` add components (dense, sparse) beside BM25."""
 
-    def __init__(self, store: Store, retrievers: list | None = None, *,
+    def __init__(self, store: Store, retrievers: Sequence[Retriever] | None = None, *,
                  weights: dict[str, float] | None = None, fusion: str = "rrf",
                  query_masker: Callable[[str], str] | None = None,
                  explainer: Callable[..., None] | None = None, notes: list[str] | None = None):
@@ -66,7 +67,7 @@ class Searcher:
         weights and method (measured, see app.search.fusion), the query masker (app.news), the explainer
         (app.explain) and the notes the components' models left."""
         self.store = store
-        self.retrievers = retrievers or []
+        self.retrievers = list(retrievers or [])
         self._doc_cache: dict[str, dict] = {}
         self._doc_cache_version = None
         self.weights = weights
