@@ -47,7 +47,8 @@ def subset(folder: Path, pages: int, out: Path) -> Path:
 
 
 def run(folder: Path, home: Path, serial: bool) -> dict:
-    """One ``lexiscope index`` run in a fresh process: wall seconds, CPU seconds (its process tree), report."""
+    """One ``lexiscope index`` run in a fresh process: wall seconds, CPU seconds (its process tree), the peak
+    RSS in MB of the largest process this script has waited for, and the run's JSON report."""
     env = {**os.environ, "LEXISCOPE_HOME": str(home), "PYTHONPATH": str(REPO)}
     cmd = [sys.executable, "-m", "app.cli", "index", str(folder), "--json"] + (["--serial"] if serial else [])
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -59,7 +60,7 @@ def run(folder: Path, home: Path, serial: bool) -> dict:
         raise SystemExit(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
     report = json.loads(out.stdout)
     cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    return {"wall": wall, "cpu": cpu, "report": report}
+    return {"wall": wall, "cpu": cpu, "peak_rss_mb": after.ru_maxrss / 1024, "report": report}
 
 
 def content(home: Path) -> dict:

@@ -12,14 +12,13 @@ and how many the models actually encoded.
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from pipelined_vs_serial import run  # the same timed `lexiscope index` run (bench/ is on sys.path as the script's folder)
 
 REPO = Path(__file__).resolve().parents[1]
 SENTENCE = "The quick brown fox jumps over the lazy dog near the river bank. "
@@ -42,21 +41,14 @@ def main() -> int:
         warm = tmp / "warm"
         warm.mkdir()
         (warm / "a.txt").write_text("A few words to load the models with, once.", encoding="utf-8")
-        env = {**os.environ, "LEXISCOPE_HOME": str(tmp / "home"), "PYTHONPATH": str(REPO)}
+        home = tmp / "home"
+        env = {**os.environ, "LEXISCOPE_HOME": str(home), "PYTHONPATH": str(REPO)}
         subprocess.run([sys.executable, "-m", "app.cli", "index", str(warm), "--serial"], env=env, check=True,
                        capture_output=True)
-        cmd = [sys.executable, "-m", "app.cli", "index", str(folder), "--json"] + (["--serial"] if args.serial else [])
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t0 = time.perf_counter()
-        out = subprocess.run(cmd, env=env, capture_output=True, text=True)
-        wall = time.perf_counter() - t0
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        if out.returncode:
-            raise SystemExit(out.stderr[-3000:])
-        report = json.loads(out.stdout)
-        cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+        timed = run(folder, home, args.serial)
+        wall, cpu, report = timed["wall"], timed["cpu"], timed["report"]
         print(f"{size / 1e6:.1f} MB of one repeated sentence ({'serial' if args.serial else 'default'} pass 2): "
-              f"{wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {after.ru_maxrss / 1024:.0f} MB; "
+              f"{wall:.1f} s wall, {cpu:.1f} s CPU, peak RSS {timed['peak_rss_mb']:.0f} MB; "
               f"{report['enriched']} passages given meaning, {report['meaning_pending']} pending (target: ≤ 60 s)")
     return 0
 
