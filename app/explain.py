@@ -3,8 +3,9 @@
 For each result:
 - ``terms``: the shared vocabulary terms of query q and passage d with their exact contributions
   q_t·d_t. ``all_terms`` holds every shared id, and their contributions add up to the sparse score;
-  ``terms`` merges WordPiece pieces into the passage words they came from, and orders stop words and
-  punctuation after content words so they never lead. ``coverage`` is the share of the sparse score the
+  ``terms`` merges WordPiece pieces into the passage words they came from (each shown term is a whole word
+  of the passage; punctuation is counted in ``all_terms`` but not shown), and orders stop words after
+  content words so they never lead. ``coverage`` is the share of the sparse score the
   displayed top terms carry.
 - ``spans``: where in the passage the match sits: exact vocabulary-term matches (kind "term"), and for
   the dense score the ColBERT-style MaxSim alignment of query tokens to passage tokens (kind "dense").
@@ -78,13 +79,23 @@ def passage_tokens(text: str) -> list[tuple[int, int, int]]:
     return [(i, s, e) for i, (s, e) in zip(enc["input_ids"], enc["offset_mapping"])]
 
 
+def _is_word_char(ch: str) -> bool:
+    """A character of a word, as a regular expression's ``\\w`` counts it (letters, digits, "_")."""
+    return ch.isalnum() or ch == "_"
+
+
+def _is_word(piece: str) -> bool:
+    """Whether a passage span is a word at all (not punctuation or a symbol like "(" or "±")."""
+    return any(_is_word_char(ch) for ch in piece)
+
+
 def _word_at(text: str, start: int, end: int) -> tuple[int, int]:
     """Widen a piece's span to the whole word it belongs to (punctuation stays itself: "7," is not a word)."""
-    if not any(ch.isalnum() for ch in text[start:end]):
+    if not _is_word(text[start:end]):
         return start, end
-    while start > 0 and text[start - 1].isalnum():
+    while start > 0 and _is_word_char(text[start - 1]):
         start -= 1
-    while end < len(text) and text[end].isalnum():
+    while end < len(text) and _is_word_char(text[end]):
         end += 1
     return start, end
 
@@ -143,9 +154,11 @@ def term_view(contribs, text: str, tokens: list[tuple[int, int, int]]) -> tuple[
         entry["pieces"].append(piece)
         for i in chosen:
             ws, we, _ = words[i]
-            if text[ws:we].lower() == word:
+            if text[ws:we].lower() == word and _is_word(word):
                 spans[(ws, we)] = {"start": ws, "end": we, "term": word, "kind": "term"}
-    terms = order_terms(merged.values())
+    # Punctuation and symbols ("(", "%", "±") are shared vocabulary ids too, but not words a reader can
+    # look for: they stay counted in ``all_terms`` (the sum rule) and are not shown.
+    terms = order_terms(t for t in merged.values() if _is_word(t["term"]))
     for t in terms:
         t["query_weight"] = round(t["query_weight"], 4)
         t["doc_weight"] = round(t["doc_weight"], 4)

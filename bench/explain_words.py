@@ -37,7 +37,10 @@ def check(response, score_kind: str, stats: dict) -> None:
         stats["results"] += 1
         words = set(re.findall(r"\w+", (r.passage_text or "").lower()))
         stats["terms"] += len(terms)
-        stats["not_words"] += sum(t["term"] not in words for t in terms)
+        bad = [t["term"] for t in terms if t["term"] not in words]
+        stats["not_words"] += len(bad)
+        stats.setdefault("examples", [])
+        stats["examples"].extend(b for b in bad if b not in stats["examples"])
         stats["stop_led"] += bool(terms) and _is_weak(terms[0]["term"])
         total = exp.get("sparse_score") if score_kind == "sparse" else r.scores.get("bm25")
         if total is not None:
@@ -90,7 +93,10 @@ def main() -> None:
 
                 check(searcher.search(q, k=10, explain="terms", filters=Filters(kinds=(kind,))), mode, stats)
             print(f"{name} ({len(qs)} queries, {'vocabulary model ' + args.vocab_dir.name if mode == 'sparse' else 'words only, BM25'}): "
-                  + ", ".join(f"{k} {round(v, 6) if isinstance(v, float) else v}" for k, v in stats.items()))
+                  + ", ".join(f"{k} {round(v, 6) if isinstance(v, float) else v}" for k, v in stats.items()
+                              if k != "examples"))
+            if stats.get("examples"):
+                print("  terms that are not whole words of the passage:", ", ".join(repr(e) for e in stats["examples"][:20]))
 
 
 if __name__ == "__main__":
