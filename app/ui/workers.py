@@ -88,7 +88,8 @@ class Task(QRunnable):
         try:
             result = self.fn(self)
         except BaseException as exc:  # a failure is reported, never fatal to the app
-            log.warning("%s failed: %s", self.name, exc)
+            # A task stopped on request (a newer search superseded it) ends by raising: not worth a warning.
+            (log.debug if self.should_stop() else log.warning)("%s failed: %s", self.name, f"{type(exc).__name__}: {exc}")
             self.signals.failed.emit((f"{type(exc).__name__}: {exc}", traceback.format_exc()))
         else:
             self.signals.done.emit(result)
