@@ -42,7 +42,7 @@ def models_fingerprint(settings, root: Path) -> list:
 
 def write(root: Path, store, settings, *, use_models: bool, meaning_pending: int) -> None:
     """Record the index's file states after a complete run (the caller holds the writer lock)."""
-    rows = store.document_rows(["path", "mtime", "size"], where="parent = ''")
+    rows = store.file_documents(["path", "mtime", "size"])
     data = {
         "version": CATALOG_VERSION,
         "files": {r["path"]: [r["mtime"], r["size"]] for r in rows},

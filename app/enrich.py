@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.pipeline import Progress
+from app.search.indexes import finish
 from app.stages import Embedder, annotate_batch, content_key, embed_batch, strip_working_fields
-from app.store import Store, _sql_str, in_list
+from app.store import Store
 
 # Passages per pass-2 batch: a few seconds of model time on a laptop CPU, so pause and cancel act fast.
 BATCH_PASSAGES = 64
@@ -42,9 +43,7 @@ class EnrichReport:
 
 def pending_by_doc(store: Store) -> Counter:
     """Passages still to do, per document, in table order."""
-    key = store.enrich_key()
-    table = store.passages.search().where(f"enriched != {_sql_str(key)}").select(["doc_id"]).limit(None).to_arrow()
-    return Counter(table.column("doc_id").to_pylist())
+    return store.documents_lacking_meaning()
 
 
 def _batches(todo: Counter, size: int):
@@ -61,7 +60,7 @@ def _batches(todo: Counter, size: int):
         yield group
 
 
-def _slices(store: Store, todo: Counter, key: str, size: int):
+def _slices(store: Store, todo: Counter, size: int):
     """Pass 2's units of work, in order: ``(documents, passages)`` with ``size`` passages to encode each.
 
     Whole documents up to ``size`` passages (the news annotator needs all of a page). A long non-news
@@ -72,8 +71,8 @@ def _slices(store: Store, todo: Counter, key: str, size: int):
     """
     seen: set = set()
     for group in _batches(todo, size):
-        rows = store.passage_rows(f"{in_list('doc_id', group)} AND enriched != {_sql_str(key)}")
-        docs = store.document_rows(where=in_list("doc_id", group))
+        rows = store.passages_lacking_meaning(group)
+        docs = store.documents_with_ids(group)
         if any(p["kind"] == "news" for p in rows):
             parts = [rows]
         else:
@@ -119,7 +118,7 @@ def run_enrich(
     total = sum(todo.values())
     progress = Progress("meaning", total=total, unit="passages")
     yield progress
-    slices = _slices(store, todo, key, batch_passages)
+    slices = _slices(store, todo, batch_passages)
     done = pool.map_ordered(slices) if pool is not None else _compute(slices, embedder, annotators, key)
     for touched, part, encoded in done:
         report.encoded += encoded
@@ -137,7 +136,7 @@ def run_enrich(
             break
     if report.enriched:
         yield Progress("finishing", done=progress.done, total=total, unit="passages")
-        store.finish()
+        finish(store)
     report.pending = total - report.enriched
     report.seconds = time.monotonic() - t0
     return report

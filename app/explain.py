@@ -190,27 +190,21 @@ def bm25_terms(store, query_text: str, results) -> dict[str, list[dict]]:
     """
     import re
 
-    from lancedb.query import MatchQuery
-
     from app.search.snippets import match_spans, query_stems
-    from app.store import in_list
 
     counts: dict[str, int] = {}
     for w in re.findall(r"\w+", query_text.lower()):
         counts[w] = counts.get(w, 0) + 1
     ids = [r.passage_id for r in results]
     by_passage: dict[str, dict[str, dict]] = {pid: {} for pid in ids}
-    if not ids or not counts or store.passages.count_rows() == 0:
+    if not ids or not counts or store.passage_count() == 0:
         return {pid: [] for pid in ids}
     texts = {r.passage_id: r.passage_text or "" for r in results}
     for word, n in counts.items():
-        # lancedb's MatchQuery defaults its keyword fields through pydantic.Field, which mypy reads as required.
-        rows = (store.passages.search(MatchQuery(word, "text"), query_type="fts")  # type: ignore[call-arg]
-                .select(["passage_id"])
-                .where(in_list("passage_id", ids), prefilter=True).limit(len(ids)).to_list())
+        hits = store.full_text_search(word, passage_ids=ids, limit=len(ids), columns=["passage_id"])
         stems = query_stems(word) or {word}
-        for row in rows:
-            pid, score = row["passage_id"], float(row["_score"]) * n
+        for row, bm25 in hits:
+            pid, score = row["passage_id"], bm25 * n
             text = texts.get(pid, "")
             found = match_spans(text, stems)
             shown = text[found[0][0]:found[0][1]].lower() if found else word

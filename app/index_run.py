@@ -94,7 +94,7 @@ def index_paths(
                 notes = list(getattr(embedder, "notes", []))
             if embedder is not None and store.needs_rebuild(embedder.vector_columns(), embedder.vocab_model):
                 # A words-only index (pass 1, --lexical-only) getting its first models is no change to note.
-                if (store.vector_columns() or store.vocab_model()) and store.passages.count_rows():
+                if (store.vector_columns() or store.vocab_model()) and store.passage_count():
                     note = (f"the models changed since this index was built ({_describe(store)} → "
                             f"{_describe_new(embedder)}): adding meaning to every passage again; words search "
                             "keeps working meanwhile")

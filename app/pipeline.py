@@ -36,7 +36,8 @@ from app.stages import (
     read_batch,
     strip_working_fields,
 )
-from app.store import Store, in_list
+from app.search.indexes import finish
+from app.store import Store
 
 # Files per write batch: large enough that LanceDB versions stay few, small enough that a cancel or a
 # crash loses little work.
@@ -126,12 +127,12 @@ def run_index(
             if len(found) % SCAN_PROGRESS_EVERY == 0:
                 yield Progress("scanning", done=len(found))
         yield Progress("scanning", done=len(found))
-    # A run killed before its finish() left the indexes behind the tables: this run finishes them.
+    # A run killed before its finish left the indexes behind the tables: this run finishes them.
     unfinished = store.unfinished()
     report.orphans_swept = store.sweep_orphans()
     known = {
         r["path"]: r
-        for r in store.document_rows(["doc_id", "path", "mtime", "size", "content_hash", "state"], where="parent = ''")
+        for r in store.file_documents(["doc_id", "path", "mtime", "size", "content_hash", "state"])
     }
     seen_paths = {str(p) for p, _ in found}
     root_prefixes = tuple(str(r) + os.sep for r in root_paths) + tuple(str(r) for r in root_paths if r.is_file())
@@ -233,7 +234,7 @@ def run_index(
     yield Progress("finishing", done=progress.done, total=total, indexed=report.indexed,
                    skipped=report.skipped, failed=report.failed)
     if total or report.removed or report.orphans_swept or unfinished:
-        store.finish()
+        finish(store)
     report.seconds = time.monotonic() - t0
     yield Progress("done", done=progress.done, total=total, indexed=report.indexed,
                    skipped=report.skipped, failed=report.failed)
@@ -324,9 +325,9 @@ def forget_root(store: Store, root: Path | str) -> int:
     rows = [r for r in store.document_rows(["doc_id", "path"]) if r["path"] == root or r["path"].startswith(root + os.sep)]
     store.delete_documents([r["doc_id"] for r in rows])
     if rows:
-        store.finish()
+        finish(store)
     return len(rows)
 
 
 __all__ = ["BATCH_PASSAGES", "Embedder", "IndexReport", "MIN_WORDS", "Progress", "file_hash", "forget_root",
-           "in_list", "run_index"]
+           "run_index"]

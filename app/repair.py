@@ -23,6 +23,7 @@ from pathlib import Path
 
 from app.check import TABLES, CheckReport, Fault, FaultKind, check, manifest_versions, table_uri, verify_table
 from app.config import Settings
+from app.store import mark_all_for_reading, rebuild_text_index, restore_table_version
 
 TABLE_LEVEL = {FaultKind.UNREADABLE, FaultKind.SCHEMA_VERSION, FaultKind.DATA, FaultKind.FTS, FaultKind.NO_TABLE}
 
@@ -68,7 +69,7 @@ def repair(root: Path, settings: Settings | None = None, *, on_note: Callable[[s
 
     store = Store(root)
     with store.lock():
-        _forget_derived(store)
+        store.forget_passage_sidecars()
         _reconcile(store, say)
     if reindex:
         roots = _known_roots(store, settings)
@@ -101,13 +102,11 @@ def _repair_table(root: Path, name: str, faults: list[Fault], quarantine: Path, 
             _move(uri, quarantine / uri.name)
             say(f"the {name} table had no readable version: moved it to {quarantine} and started it afresh")
         if name == "passages":
-            _mark_all_for_reading(root)
+            mark_all_for_reading(root)
         return
     version, found = good
     try:
-        import lancedb
-
-        lancedb.connect(root / "index").open_table(name).restore(version)
+        restore_table_version(root, name, version)
         say(f"restored the {name} table to version {version}, the last one that reads completely "
             f"({faults[0].message})")
     except Exception:  # the latest manifest itself is unreadable: take the newer ones out of the way
@@ -132,51 +131,21 @@ def _move(src: Path, dst: Path) -> None:
 
 
 def _rebuild_fts(root: Path, say) -> None:
-    import lancedb
-    from lancedb.index import FTS
-
-    table = lancedb.connect(root / "index").open_table("passages")
-    for ix in table.list_indices():
-        if str(ix.index_type).upper() in ("FTS", "INVERTED"):
-            table.drop_index(ix.name)
-    if table.count_rows():
-        table.create_index("text", config=FTS(with_position=True), replace=True)
+    rebuild_text_index(root)
     say("rebuilt the full-text (word) index of the passages")
-
-
-def _mark_all_for_reading(root: Path) -> None:
-    import lancedb
-
-    db = lancedb.connect(root / "index")
-    if "documents" in db.list_tables().tables:
-        docs = db.open_table("documents")
-        # mtime -1 never matches a file on disk: the next run reads every file again.
-        docs.update(where="state = 'indexed'", values={"mtime": -1.0})
-
-
-def _forget_derived(store) -> None:
-    """Postings and vector-index bookkeeping derived from the passages may describe the damaged version."""
-    from app.search import postings, vector_index
-
-    postings.forget(store)
-    vector_index.forget(store)
 
 
 def _reconcile(store, say) -> None:
     """Remove passages without a document; mark indexed documents without passages for reading."""
-    from app.store import in_list
-
     doc_ids = {r["doc_id"] for r in store.document_rows(["doc_id"])}
-    passage_docs = {r["doc_id"] for r in store.passages.search().select(["doc_id"]).limit(None).to_arrow().to_pylist()}
+    passage_docs = store.documents_with_passages()
     orphans = sorted(passage_docs - doc_ids)
-    for i in range(0, len(orphans), 500):
-        store.passages.delete(in_list("doc_id", orphans[i:i + 500]))
+    store.delete_passages_of(orphans)
     if orphans:
         say(f"removed the passages of {len(orphans)} document id(s) that have no document row")
     empty = [r["doc_id"] for r in store.document_rows(["doc_id", "state", "n_passages"])
              if r["state"] == "indexed" and (r["n_passages"] or 0) > 0 and r["doc_id"] not in passage_docs]
-    for i in range(0, len(empty), 500):
-        store.documents.update(where=in_list("doc_id", empty[i:i + 500]), values={"mtime": -1.0})
+    store.mark_for_reading(empty)
     if empty:
         say(f"{len(empty)} document(s) had lost their passages: they will be read again")
 

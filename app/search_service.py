@@ -82,11 +82,7 @@ def run_search(searcher, req: SearchRequest) -> SearchResponse:
 
 def refresh(store) -> None:
     """Make an open store see writes made since it was opened (another run, or the indexer)."""
-    for table in (store.documents, store.passages):
-        try:
-            table.checkout_latest()
-        except Exception:  # noqa: BLE001 - an older LanceDB without it: the next reopen catches up
-            pass
+    store.see_latest()
 
 
 def open_store_retrying(attempts: int = 4, delay_s: float = 0.25):

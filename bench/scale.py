@@ -17,10 +17,10 @@ What the collection is (honest about what is synthetic):
   without encoding a million passages on two cores.
 - queries: the first ``--queries`` SciFact test queries, encoded by the real models at search time.
 
-Per size, the index is written with ``Store`` and finished with ``Store.finish()`` (the same index
+Per size, the index is written with ``Store`` and finished with ``app.search.indexes.finish`` (the same index
 maintenance an index run does: FTS, the vector index past ``ANN_MIN_ROWS``, the sparse postings), then
 searched in a fresh process (so start-up, first-query and RSS are what a user's process sees), then a
-one-file change (10 passages of one document replaced) is re-indexed with ``Store.finish()`` again.
+one-file change (10 passages of one document replaced) is re-indexed with ``app.search.indexes.finish`` again.
 Dense recall@10 compares the top 10 of the dense component's list, fetched at the depth a 10-result search
 asks for (100 passages), with exact cosine search over every stored vector.
 """
@@ -188,6 +188,7 @@ def build(size: int, home: Path, texts, sparse, real, models) -> dict:
     """Write ``size`` passages and finish the index; returns the build figures."""
     import pyarrow as pa
 
+    from app.search.indexes import finish
     from app.store import DOC_SCHEMA, Store, VectorColumn
 
     shutil.rmtree(home, ignore_errors=True)
@@ -202,7 +203,7 @@ def build(size: int, home: Path, texts, sparse, real, models) -> dict:
     store.documents.add(pa.Table.from_pylist(doc_rows(0, -(-size // PER_DOC)), schema=DOC_SCHEMA))
     write_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    steps = store.finish()
+    steps = finish(store)
     finish_s = time.perf_counter() - t0
     return {"write_s": round(write_s, 2), "index_build_s": round(finish_s, 2), "index_steps_s": steps,
             "disk_mb": round(du(home) / 1e6, 1)}
@@ -210,6 +211,7 @@ def build(size: int, home: Path, texts, sparse, real, models) -> dict:
 
 def one_file_change(home: Path, texts, sparse, real) -> dict:
     """Replace one document's passages (a changed file) and re-run the index maintenance."""
+    from app.search.indexes import finish
     from app.store import Store
 
     store = Store(home)
@@ -221,7 +223,7 @@ def one_file_change(home: Path, texts, sparse, real) -> dict:
     doc = doc_rows(0, 1)
     t0 = time.perf_counter()
     store.write_batch(doc, rows)
-    steps = store.finish()
+    steps = finish(store)
     return {"one_file_change_s": round(time.perf_counter() - t0, 2), "one_file_change_steps_s": steps}
 
 

@@ -14,11 +14,10 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
 
 from app.cluster.stages import stable_doc_id
 from app.ingest.scan import scan
-from app.store import DOC_SCHEMA, Store, _sql_str, in_list
+from app.store import Store
 
 
 @dataclass
@@ -41,16 +40,15 @@ def plan(store: Store, roots: list[Path], *, with_meaning: bool = False) -> Plan
     """
     out = Plan()
     lacking: set[str] = set()
-    if with_meaning and store.passages.count_rows():
-        rows = store.passages.search().where(f"enriched != {_sql_str(store.enrich_key())}").select(["doc_id"])
-        lacking = {d.split("/", 1)[0] for d in rows.limit(None).to_arrow().column("doc_id").to_pylist()}
+    if with_meaning and store.passage_count():
+        lacking = {d.split("/", 1)[0] for d in store.documents_lacking_meaning()}
     found: list[tuple[Path, str]] = []
     for top in roots:
         if not top.exists():
             out.problems.append({"path": str(top), "state": "failed", "reason": "folder not found"})
             continue
         found.extend((p, str(top)) for p in scan([top]))
-    known = {r["path"]: r for r in store.document_rows(["doc_id", "path", "mtime", "size"], where="parent = ''")}
+    known = {r["path"]: r for r in store.file_documents(["doc_id", "path", "mtime", "size"])}
     seen = {str(p) for p, _ in found}
     prefixes = tuple(str(r) + os.sep for r in roots) + tuple(str(r) for r in roots if r.is_file())
     out.vanished = [r["doc_id"] for p, r in known.items() if p.startswith(prefixes) and p not in seen]
@@ -79,7 +77,7 @@ def clear_unfinished(store: Store, changed: list[str]) -> int:
     for i in range(0, len(changed), 500):
         chunk = changed[i : i + 500]
         store.delete_children(chunk)
-        store.passages.delete(in_list("doc_id", chunk))
+        store.delete_passages_of(chunk)
     return swept
 
 
@@ -87,11 +85,7 @@ class Committer:
     """Collects what write tasks hand back and commits it every ``every_s`` seconds (and at the end)."""
 
     def __init__(self, store: Store, every_s: float = 10.0):
-        import lance
-
-        self._lance = lance
         self.store = store
-        self.uri = store.location.table_uri("passages")
         self.every_s = every_s
         self.fragments: list[dict] = []
         self.docs: list[dict] = []
@@ -119,15 +113,10 @@ class Committer:
 
     def commit(self) -> None:
         """Make the collected fragments visible (one transaction), then upsert their documents."""
-        from lance.fragment import FragmentMetadata
-
         if self.fragments:
-            ds = self._lance.dataset(self.uri)
-            frags = [FragmentMetadata.from_json(json.dumps(f)) for f in self.fragments]
-            self._lance.LanceDataset.commit(self.uri, self._lance.LanceOperation.Append(frags), read_version=ds.version)
+            self.store.append_passage_fragments(self.fragments)
         if self.docs:
-            table = pa.Table.from_pylist(self.docs, schema=DOC_SCHEMA)
-            self.store.documents.merge_insert("doc_id").when_matched_update_all().when_not_matched_insert_all().execute(table)
+            self.store.upsert_documents(self.docs)
         self.committed |= self.pending
         self.pending.clear()
         self.fragments, self.docs = [], []

@@ -21,6 +21,7 @@ from app.cluster.commit import Committer, clear_unfinished, plan
 from app.config import Settings, data_root
 from app.location import IndexLocation
 from app.pipeline import IndexReport, Progress
+from app.search.indexes import finish
 from app.store import Store, VectorColumn
 
 LOCAL = "local"
@@ -88,7 +89,7 @@ def run_ray_index(
     with store.lock():
         # Words only (--lexical-only) is pass 1: it keeps whatever meaning the index has, as locally.
         if use_models and store.needs_rebuild(vectors, described["vocab_model"]):
-            if store.passages.count_rows():
+            if store.passage_count():
                 report.notes.append("the models changed since this index was built: re-embedding every file")
             store.rebuild_passages(vectors, described["vocab_model"])
             # Every folder's passages now lack meaning: redo all of them, not just the ones asked for.
@@ -112,14 +113,14 @@ def run_ray_index(
                     on_progress(Progress("indexing", done=len(committer.pending | committer.committed), total=total,
                                          indexed=committer.indexed))
             committer.commit()
-        store.passages.checkout_latest()
+        store.see_latest()  # the committer's appends, made outside this handle
         if work.vanished:
             store.delete_documents(work.vanished)
             report.removed = len(work.vanished)
         if on_progress:
             on_progress(Progress("finishing", done=total, total=total, indexed=committer.indexed))
         if total or report.removed:
-            store.finish()
+            finish(store)
     report.indexed = committer.indexed
     report.problems += committer.problems
     report.skipped = sum(1 for p in committer.problems if p["state"] == "skipped")
@@ -136,8 +137,6 @@ def run_ray_index(
 
 def _graph(ray, todo, store, location, raw_settings, home, options, use_models):
     """The Ray Data dataset: one operator per stage, encoders as actor pools."""
-    from lance import dataset as lance_dataset
-
     from app.cluster.operators import AnnotateOp, EmbedOp, read_op, write_op
 
     n = options.files_per_task
@@ -158,8 +157,5 @@ def _graph(ray, todo, store, location, raw_settings, home, options, use_models):
         ds = ds.map_batches(EmbedOp, batch_size=n, compute=pool, num_gpus=gpus, num_cpus=options.cpus_per_worker,
                             fn_constructor_kwargs={**ctor, "key": store.enrich_key(),
                                                    "threads": options.cpus_per_worker})
-    uri = location.table_uri("passages")
-    ds = ds.map_batches(write_op, batch_size=n, num_cpus=0.25, fn_kwargs={
-        "table_uri": uri, "schema": store.passages.schema,
-        "storage_version": lance_dataset(uri).data_storage_version})
+    ds = ds.map_batches(write_op, batch_size=n, num_cpus=0.25, fn_kwargs=store.passage_fragment_target())
     return ds

@@ -43,8 +43,7 @@ class Facets:
 
 def news_facets(store, *, top: int = 20, where: str | None = None) -> Facets:
     """Facets over the news passages in ``store`` (optionally restricted by a filter)."""
-    condition = "kind = 'news'" + (f" AND ({where})" if where else "")
-    rows = store.passage_rows(condition, columns=["doc_id", "source", "place", "date", "entities"])
+    rows = store.news_passages(["doc_id", "source", "place", "date", "entities"], where)
     docs: dict[str, dict] = {}
     for r in rows:
         d = docs.setdefault(r["doc_id"], {"source": r["source"], "place": r["place"], "date": r["date"], "entities": set()})

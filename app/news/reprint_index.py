@@ -27,7 +27,6 @@ from app.news.reprints import NUM_PERM
 FORMAT = 1
 DIRNAME = "reprints"
 BANDS, ROWS = 32, 2  # datasketch's optimum for threshold 0.3, 64 permutations, weights (0.1, 0.9)
-_WHERE = "kind = 'news' AND state = 'indexed'"
 
 
 def decode(sig: str) -> np.ndarray:
@@ -95,15 +94,15 @@ _COLUMNS = ["doc_id", "path", "date", "title", "meta"]
 
 
 def _stamps(store) -> tuple[dict[str, float], float]:
-    rows = store.document_rows(["doc_id", "indexed_at"], where=_WHERE)
+    rows = store.indexed_news_documents(["doc_id", "indexed_at"])
     stamps = {r["doc_id"]: float(r["indexed_at"] or 0.0) for r in rows}
     return stamps, max(stamps.values(), default=0.0)
 
 
 def build(store) -> ReprintIndex:
     """The index over every stored article signature."""
-    version = store.documents.version
-    rows = store.document_rows(_COLUMNS + ["indexed_at"], where=_WHERE)
+    version = store.documents_version()
+    rows = store.indexed_news_documents(_COLUMNS + ["indexed_at"])
     keys, sigs, info = _articles(rows)
     watermark = max((float(r["indexed_at"] or 0.0) for r in rows), default=0.0)
     return ReprintIndex(keys, np.array(sigs, dtype=np.uint32).reshape(-1, NUM_PERM), info, version, watermark)
@@ -111,18 +110,14 @@ def build(store) -> ReprintIndex:
 
 def update(store, old: ReprintIndex) -> ReprintIndex:
     """``old`` with the news documents changed since it was made taken out and their articles added."""
-    from app.store import in_list
-
-    version = store.documents.version
+    version = store.documents_version()
     stamps, watermark = _stamps(store)
     changed = {d for d, t in stamps.items() if t > old.watermark} | (old.doc_ids() - stamps.keys())
     if not changed:
         return ReprintIndex(old.keys, old.sigs, old._infos, version, max(old.watermark, watermark))
     keep = [n for n, i in enumerate(old._infos) if i["doc_id"] not in changed]
     fresh = sorted(d for d in changed if d in stamps)
-    rows = []
-    for i in range(0, len(fresh), 500):
-        rows += store.document_rows(_COLUMNS, where=f"{_WHERE} AND {in_list('doc_id', fresh[i : i + 500])}")
+    rows = store.indexed_news_documents(_COLUMNS, fresh)
     keys, sigs, info = _articles(rows)
     all_sigs = np.concatenate([old.sigs[keep], np.array(sigs, dtype=np.uint32).reshape(-1, NUM_PERM)])
     return ReprintIndex([old.keys[n] for n in keep] + keys, all_sigs, [old._infos[n] for n in keep] + info,
@@ -169,7 +164,7 @@ def load(store) -> ReprintIndex | None:
 def current(store, have: ReprintIndex | None = None) -> tuple[ReprintIndex, bool]:
     """The index for the documents table now (saved or ``have``, plus any delta); and whether it changed."""
     idx = have if have is not None else load(store)
-    version = store.documents.version
+    version = store.documents_version()
     if idx is not None and idx.version <= version:
         if idx.version == version:
             return idx, False
@@ -198,7 +193,7 @@ def for_store(store) -> ReprintIndex:
     key = str(store.root)
     with _lock:
         have = _cache.get(key)
-        version = store.documents.version
+        version = store.documents_version()
         if have is None or have.version != version:
             saved = load(store)
             if saved is not None and saved.version == version:

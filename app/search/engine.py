@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from app.search.retriever import Retriever
 from app.search.snippets import make_snippet, match_spans, query_stems
 from app.search.types import Filters, Result, SearchResponse
-from app.store import Store, in_list
+from app.store import Store
 
 # Passages fetched per component for each result wanted: documents have several passages, and fusion
 # needs some depth below the cut to reorder well.
@@ -36,24 +36,13 @@ class Candidate:
 
 
 def bm25(store: Store, query: str, where: str | None, depth: int) -> list[tuple[dict, float]]:
-    """Passages by LanceDB's native BM25 full-text search; a quoted query is a phrase."""
-    from lancedb.query import FullTextQuery, MatchQuery, PhraseQuery
-
+    """Passages by the store's native BM25 full-text search; a quoted query is a phrase."""
     text = query.strip()
-    if not text or store.passages.count_rows() == 0:
+    if not text:
         return []
-    # lancedb's query classes are pydantic dataclasses whose keyword fields default through
-    # pydantic.Field, which mypy reads as required: hence the ignores.
-    q: FullTextQuery
-    if len(text) > 2 and text[0] == text[-1] == '"':
-        q = PhraseQuery(text[1:-1], "text")  # type: ignore[call-arg]
-    else:
-        q = MatchQuery(text, "text")  # type: ignore[call-arg]
-    search = store.passages.search(q, query_type="fts").select(HIT_COLUMNS)
-    if where:
-        search = search.where(where, prefilter=True)
-    rows = search.limit(depth).to_list()
-    return [(r, float(r.pop("_score"))) for r in rows]
+    phrase = len(text) > 2 and text[0] == text[-1] == '"'
+    return store.full_text_search(text[1:-1] if phrase else text, phrase=phrase, where=where, limit=depth,
+                                  columns=HIT_COLUMNS)
 
 
 class Searcher:
@@ -69,7 +58,7 @@ class Searcher:
         self.store = store
         self.retrievers = list(retrievers or [])
         self._doc_cache: dict[str, dict] = {}
-        self._doc_cache_version = None
+        self._doc_cache_version: int | None = None
         self.weights = weights
         self.fusion = fusion  # "rrf" or "minmax"
         self.query_masker = query_masker
@@ -197,13 +186,13 @@ class Searcher:
 
     def _docs(self, doc_ids: list[str]) -> dict[str, dict]:
         """Thumbnail and metadata of documents, in one query, cached until the documents table changes."""
-        version = self.store.documents.version
+        version = self.store.documents_version()
         if version != self._doc_cache_version:
             self._doc_cache.clear()
             self._doc_cache_version = version
         missing = [d for d in doc_ids if d not in self._doc_cache]
         if missing:
-            for doc in self.store.document_rows(["doc_id", "thumb", "meta"], where=in_list("doc_id", missing)):
+            for doc in self.store.documents_with_ids(missing, ["doc_id", "thumb", "meta"]):
                 doc["meta"] = json.loads(doc.get("meta") or "{}")
                 self._doc_cache[doc["doc_id"]] = doc
         return {d: self._doc_cache.get(d, {}) for d in doc_ids}
@@ -215,12 +204,8 @@ def doc_of(row: dict) -> str:
 
 
 def passages_by_id(store: Store, ids: list[str]) -> dict[str, dict]:
-    """Full passage rows for ``ids``, in one query per 500."""
-    out: dict[str, dict] = {}
-    for i in range(0, len(ids), 500):
-        for r in store.passage_rows(in_list("passage_id", ids[i : i + 500]), PASSAGE_COLUMNS):
-            out[r["passage_id"]] = r
-    return out
+    """Full passage rows for ``ids``, by id."""
+    return {r["passage_id"]: r for r in store.passages_with_ids(ids, PASSAGE_COLUMNS)}
 
 
 _executor = None

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import time
 
+from app.faults import fault
+
 # optimize() compacts small fragments into large ones and folds new rows into the FTS and vector
 # indexes. Compaction rewrites every fragment under LanceDB's 1M-row target, so after a small change it
 # can rewrite most of a large table (34 s for a one-file change at 100k passages, bench/scale.py). Until
@@ -31,29 +33,24 @@ def optimize_min_rows(store) -> int:
     return int(value)
 
 
-def should_optimize(store, table) -> bool:
+def should_optimize(store, table: str = "passages") -> bool:
     """True when ``table`` has enough rows outside its indexes, or enough small fragments, to compact now."""
-    rows = table.count_rows()
+    rows = store.row_count(table)
     if rows == 0:
         return False
-    unindexed = 0
-    for ix in table.list_indices():
-        stats = table.index_stats(ix.name)
-        if stats is not None:
-            unindexed = max(unindexed, stats.num_unindexed_rows)
-    small = table.stats()["fragment_stats"]["num_small_fragments"]
+    unindexed = store.unindexed_rows(table)
+    small = store.small_fragments(table)
     return unindexed >= min(optimize_min_rows(store), max(1, OPTIMIZE_FRACTION * rows)) \
         or small > OPTIMIZE_MAX_FRAGMENTS
 
 
-def scalar_indexed(table) -> set[str]:
-    """Columns of ``table`` with a BTree index."""
-    return {c for ix in table.list_indices() if str(ix.index_type).upper() == "BTREE" for c in ix.columns}
-
-
-def has_fts(table) -> bool:
-    """True when ``table`` has a full-text index on ``text``."""
-    return any(str(ix.index_type).upper() in ("FTS", "INVERTED") for ix in table.list_indices())
+def finish(store) -> dict[str, float]:
+    """After a writer's run (holding the lock): bring every index up to date and clear the store's
+    "unfinished" mark; seconds per step. Writers call this, so the store never calls up into search."""
+    fault("finish")
+    times = refresh_all(store)
+    store.mark_finished()
+    return times
 
 
 def refresh_all(store) -> dict[str, float]:
@@ -70,27 +67,17 @@ def refresh_all(store) -> dict[str, float]:
         times[name] = round(now - t, 4)
         t = now
 
-    if store.passages.count_rows() and not has_fts(store.passages):
-        from lancedb.index import FTS
-
-        # Positions: phrase queries ("a quoted query") need them.
-        store.passages.create_index("text", config=FTS(with_position=True), replace=True)
+    store.ensure_text_index()
     lap("fts_create")
-    # Id lookups (a result's full row, a document's passages to replace, a document's metadata) are
-    # ``IN (...)`` filters: without a scalar index each one scans the whole column (1M rows at scale).
-    for table, column in ((store.passages, "passage_id"), (store.passages, "doc_id"), (store.documents, "doc_id")):
-        if table.count_rows() and column not in scalar_indexed(table):
-            from lancedb.index import BTree
-
-            table.create_index(column, config=BTree(), replace=True)
+    store.ensure_id_indexes()
     lap("id_indexes")
     vector_index.refresh(store)
     lap("vectors")
     # Compaction, and new rows added to the existing FTS and vector indexes (delta segments).
-    if should_optimize(store, store.passages):
-        store.passages.optimize()
-    if store.documents.stats()["fragment_stats"]["num_small_fragments"] > OPTIMIZE_MAX_FRAGMENTS:
-        store.documents.optimize()
+    if should_optimize(store, "passages"):
+        store.optimize("passages")
+    if store.small_fragments("documents") > OPTIMIZE_MAX_FRAGMENTS:
+        store.optimize("documents")
     lap("optimize")
     if store.vocab_model():
         postings.refresh(store)

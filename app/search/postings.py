@@ -38,13 +38,13 @@ from pathlib import Path
 
 import numpy as np
 
+from app.store import POSTINGS_DIR
+
 VOCAB_SIZE = 30522
 FORMAT = 1
-DIRNAME = "postings"
+DIRNAME = POSTINGS_DIR  # named by the store, which deletes it when it replaces the passages table
 # Rebuild into one segment when this share of rows is dead or outside the first segment.
 COMPACT_FRACTION = 0.2
-# Documents per LanceDB ``IN (...)`` filter when reading changed passages.
-IN_CHUNK = 500
 # MaxScore settings, measured on the 1M-passage bench index (bench/scale.py, 41 SciFact queries touching
 # 2.5-4.4 M postings each; bench/README "Sparse at scale"): top-100 identical to the exhaustive pass for
 # every query, 87 / 159 ms p50 / p95 against 249 / 447 ms exhaustive in the same run (load ~8 on 2 cores).
@@ -335,13 +335,6 @@ def _folder(store) -> Path:
     return store.root / "index" / DIRNAME
 
 
-def _read_passages(store, where: str | None):
-    q = store.passages.search().select(["passage_id", "doc_id", "sparse_ids", "sparse_w"])
-    if where:
-        q = q.where(where)
-    return q.limit(None).to_arrow()
-
-
 def _as_bytes(column) -> np.ndarray:
     values = [v.encode("utf-8") for v in column.to_pylist()]
     return np.array(values, dtype="S") if values else np.zeros(0, dtype="S1")
@@ -360,9 +353,9 @@ def _doc_state(store) -> tuple[dict[str, float], float]:
 
 def build(store) -> Postings:
     """Build the postings of every passage from the table, as one segment."""
-    version = store.passages.version
+    version = store.passages_version()
     _, watermark = _doc_state(store)
-    table = _read_passages(store, None)
+    table = store.sparse_vectors()
     seg = Segment.from_lists(table.column("sparse_ids"), table.column("sparse_w"))
     pids, dids = _as_bytes(table.column("passage_id")), _as_bytes(table.column("doc_id"))
     return Postings([seg], pids, dids, np.ones(len(pids), dtype=bool), version, watermark, store.vocab_model())
@@ -370,7 +363,7 @@ def build(store) -> Postings:
 
 def update(store, old: Postings) -> Postings:
     """Apply the documents changed since ``old`` was made: dead rows marked, their new passages appended."""
-    version = store.passages.version
+    version = store.passages_version()
     stamps, watermark = _doc_state(store)
     known = {d.decode("utf-8") for d in np.unique(old.doc_ids[old.alive])} if old.n_rows else set()
     changed = {d for d, t in stamps.items() if t > old.watermark} | (known - stamps.keys())
@@ -380,14 +373,8 @@ def update(store, old: Postings) -> Postings:
         keys = np.array([d.encode("utf-8") for d in changed], dtype="S")
         alive &= ~np.isin(old.doc_ids, keys)
         fresh = [d for d in changed if d in stamps]
-        from app.store import in_list
-
-        parts = [_read_passages(store, in_list("doc_id", fresh[i : i + IN_CHUNK])) for i in range(0, len(fresh), IN_CHUNK)]
-        parts = [p for p in parts if p.num_rows]
-        if parts:
-            import pyarrow as pa
-
-            table = pa.concat_tables(parts)
+        table = store.sparse_vectors(fresh)
+        if table.num_rows:
             segments.append(Segment.from_lists(table.column("sparse_ids"), table.column("sparse_w")))
             new_p, new_d = _as_bytes(table.column("passage_id")), _as_bytes(table.column("doc_id"))
             pids, new_p = _widen(pids, new_p)
@@ -457,13 +444,13 @@ def current(store, saved: Postings | None = None, strict: bool = True) -> tuple[
     counts differ until the batch completes).
     """
     p = saved if saved is not None else load(store)
-    version = store.passages.version
+    version = store.passages_version()
     if p is not None and p.vocab_model == store.vocab_model() and p.table_version <= version:
         if p.table_version == version:
             return p, False
         p = update(store, p)
         # A safety net for any writer we did not foresee: the live rows must be the table's rows.
-        if not strict or (p.n_alive == store.passages.count_rows() and not _needs_compaction(p)):
+        if not strict or (p.n_alive == store.passage_count() and not _needs_compaction(p)):
             return p, True
     return build(store), True
 
@@ -476,11 +463,6 @@ def refresh(store) -> Postings:
     return p
 
 
-def forget(store) -> None:
-    """Remove the saved postings (the passages table was recreated)."""
-    shutil.rmtree(_folder(store), ignore_errors=True)
-
-
 class Cache:
     """Per-process postings, re-checked against the table version on every search."""
 
@@ -491,7 +473,7 @@ class Cache:
     def get(self, store) -> Postings:
         """The postings for the store's current passages."""
         with self._lock:
-            version = store.passages.version
+            version = store.passages_version()
             if self._p is None or self._p.table_version != version:
                 fresh = load(store)
                 if fresh is not None and fresh.table_version == version:

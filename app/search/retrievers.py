@@ -18,7 +18,7 @@ from app.search import postings as postings_mod
 from app.search.engine import HIT_COLUMNS
 from app.search.postings import Postings
 from app.search.query import Term
-from app.store import Store, in_list
+from app.store import Store
 
 
 class ModelRetriever:
@@ -112,21 +112,15 @@ class ModelRetriever:
     @staticmethod
     def passage_vectors(store: Store, passage_ids: list[str]) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """The stored sparse (ids, weights) of some passages (the postings are by column, not by row)."""
-        out = {}
-        for i in range(0, len(passage_ids), 500):
-            rows = store.passage_rows(in_list("passage_id", passage_ids[i : i + 500]), ["passage_id", "sparse_ids", "sparse_w"])
-            for r in rows:
-                out[r["passage_id"]] = (np.asarray(r["sparse_ids"], dtype=np.int32), np.asarray(r["sparse_w"], dtype=np.float32))
-        return out
+        return {r["passage_id"]: (np.asarray(r["sparse_ids"], dtype=np.int32), np.asarray(r["sparse_w"], dtype=np.float32))
+                for r in store.passages_with_ids(passage_ids, ["passage_id", "sparse_ids", "sparse_w"])}
 
     def indexed_columns(self, store: Store) -> set[str]:
         """Vector columns with an ANN index, checked once per table version."""
-        from app.search.vector_index import indexed_columns
-
-        version = store.passages.version
+        version = store.passages_version()
         with self._lock:
             if self._indexed is None or self._indexed[0] != version:
-                self._indexed = (version, indexed_columns(store.passages))
+                self._indexed = (version, store.indexed_columns("vector"))
             return self._indexed[1]
 
     # --- retrieval ---------------------------------------------------------------------------------
@@ -170,19 +164,15 @@ class ModelRetriever:
 
     @staticmethod
     def _vector_search(store: Store, vec: np.ndarray, column: str, where: str | None, depth: int, indexed=()):
-        from app.search.vector_index import tune
+        from app.search.vector_index import query_params
 
-        search = store.passages.search(vec.astype(np.float32), vector_column_name=column).distance_type("cosine")
-        search = tune(search, column in indexed, depth).select(HIT_COLUMNS)
-        if where:
-            search = search.where(where, prefilter=True)
-        rows = search.limit(depth).to_list()
-        return [(r, 1.0 - float(r.pop("_distance"))) for r in rows]
+        return store.vector_search(vec.astype(np.float32), column, where=where, limit=depth, columns=HIT_COLUMNS,
+                                   **query_params(column in indexed, depth))
 
     @staticmethod
     def _sparse_search(store: Store, matrix: Postings, q, where: str | None, depth: int):
         allowed = None
         if where:
-            allowed = matrix.rows_of([r["passage_id"] for r in store.passage_rows(where, ["passage_id"])])
+            allowed = matrix.rows_of(store.passage_ids_matching(where))
         q_ids, q_w = q
         return [({"passage_id": pid}, score) for pid, score in matrix.top(q_ids, q_w, depth, allowed)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from app.store import _sql_str
+from app.store import passage_filter
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
 
@@ -36,26 +36,17 @@ class Filters:
     extra: dict = field(default_factory=dict)  # later facets (newspaper, place, entity)
 
     def where(self) -> str | None:
-        """The LanceDB SQL filter for these restrictions, or None."""
-        parts = []
-        if self.kinds:
-            parts.append("kind IN (" + ", ".join(_sql_str(k) for k in self.kinds) + ")")
-        if self.folder:
-            folder = self.folder.rstrip("/\\")
-            parts.append(f"(folder = {_sql_str(folder)} OR starts_with(folder, {_sql_str(folder + '/')}))")
-        after, before = normalise_date(self.after), normalise_date(self.before, end=True)
-        if after:
-            parts.append(f"date >= {_sql_str(after)}")
-        if before:
-            parts.append(f"date <= {_sql_str(before)}")
-        if self.extra.get("newspaper"):
-            parts.append(f"source = {_sql_str(self.extra['newspaper'])}")
-        if self.extra.get("place"):
-            parts.append(f"lower(place) LIKE {_sql_str('%' + self.extra['place'].lower() + '%')}")
-        if self.extra.get("entity"):
+        """The store's filter for these restrictions (app.store.passage_filter), or None."""
+        return passage_filter(
+            kinds=self.kinds,
+            folder=self.folder.rstrip("/\\") if self.folder else None,
+            after=normalise_date(self.after),
+            before=normalise_date(self.before, end=True),
+            newspaper=self.extra.get("newspaper") or None,
+            place=self.extra.get("place") or None,
             # Facet values are "TYPE:Name" (e.g. "PER:Woodrow Wilson"), see app.store.PASSAGE_BASE.
-            parts.append(f"array_has(entities, {_sql_str(self.extra['entity'])})")
-        return " AND ".join(parts) or None
+            entity=self.extra.get("entity") or None,
+        )
 
     def as_dict(self) -> dict:
         """JSON-friendly form, for provenance."""

@@ -15,9 +15,10 @@ chosen for recall@10 >= 0.98 against exact search (bench/scale.py measures it).
 from __future__ import annotations
 
 import json
-import math
 import os
 from dataclasses import dataclass
+
+from app.store import VECTOR_INDEX_FILE
 
 # Measured (bench/scale.py, 2-core AVX2 box): a flat scan of 384-d vectors costs ~1 ms per 1,000 rows
 # in LanceDB; under ~50,000 rows it stays within the hybrid budget and needs no training.
@@ -35,8 +36,9 @@ REFINE_FACTOR = 10
 # Measured on the 1M bench index, 20 queries, limit 100, nprobes 100: refine 10 / 2 / 1 all gave recall@10
 # 1.000 vs exact, at 128 / 279 / 97 ms p50 (load ~13; refine 10 at limit 100 reads 1,000 vectors).
 REFINE_ROWS = 100
-# Sidecar file next to the tables; versioned like everything we persist.
-STATE_FILE = "vector_index.json"
+# Sidecar file next to the tables (named by the store, which deletes it when it replaces the passages
+# table); versioned like everything we persist.
+STATE_FILE = VECTOR_INDEX_FILE
 STATE_VERSION = 1
 
 
@@ -79,20 +81,11 @@ def _save_state(store, columns: dict) -> None:
     os.replace(tmp, path)
 
 
-def indexed_columns(table) -> set[str]:
-    """Columns of ``table`` that carry a vector (IVF*) index."""
-    out = set()
-    for ix in table.list_indices():
-        if str(ix.index_type).upper().startswith("IVF"):
-            out.update(ix.columns)
-    return out
-
-
 def plan(store) -> list[Plan]:
     """Per dense vector column, what :func:`refresh` would do now."""
-    have = indexed_columns(store.passages)
+    have = store.indexed_columns("vector")
     state = load_state(store)
-    total = store.passages.count_rows()  # from the table's metadata: free
+    total = store.passage_count()  # from the table's metadata: free
     out = []
     for col in store.vector_columns():
         # Only rows with a vector count: the words pass writes passages before the models pass fills them
@@ -101,27 +94,13 @@ def plan(store) -> list[Plan]:
         if col.name in have:
             trained = int(state.get(col.name, {}).get("trained_rows", total))
             grown = total >= RETRAIN_GROWTH * max(trained, 1)
-            rows = _with_vectors(store, col.name) if grown else total
+            rows = store.rows_with_vector(col.name) if grown else total
             action = "retrain" if rows >= RETRAIN_GROWTH * max(trained, 1) else "update"
         else:
-            rows = _with_vectors(store, col.name) if total >= min_rows(store) else total
+            rows = store.rows_with_vector(col.name) if total >= min_rows(store) else total
             action = "create" if rows >= min_rows(store) else "none"
         out.append(Plan(col.name, action, rows))
     return out
-
-
-def _with_vectors(store, column: str) -> int:
-    return store.passages.count_rows(f"{column} IS NOT NULL")
-
-
-def _config(rows: int):
-    from lancedb.index import IvfSq
-
-    # IVF_SQ: k-means plus 8-bit scalar quantisation, sqrt(rows) partitions (LanceDB's default sizing).
-    # Measured at 100k clustered 384-d vectors on this 2-core box under load: IVF_SQ trained in 23 s and
-    # reached recall@10 1.000 at nprobes 20 / refine 4 (21 ms); IVF_PQ took 687 s to train, IVF_HNSW_SQ
-    # 54 s for only 20k rows, and IVF_FLAT needed 118 ms for the same recall.
-    return IvfSq(distance_type="cosine", num_partitions=max(1, int(math.sqrt(rows))))
 
 
 def refresh(store) -> list[Plan]:
@@ -133,19 +112,11 @@ def refresh(store) -> list[Plan]:
     state = load_state(store)
     for p in plans:
         if p.action in ("create", "retrain"):
-            store.passages.create_index(p.column, config=_config(p.rows), replace=True)
+            store.create_vector_index(p.column, p.rows)
             state[p.column] = {"trained_rows": p.rows}
     if any(p.action in ("create", "retrain") for p in plans):
         _save_state(store, state)
     return plans
-
-
-def forget(store) -> None:
-    """Drop the sidecar record (the passages table was recreated, its indexes with it)."""
-    try:
-        _state_path(store).unlink()
-    except FileNotFoundError:
-        pass
 
 
 def refine_factor(limit: int) -> int:
@@ -153,11 +124,9 @@ def refine_factor(limit: int) -> int:
     return max(1, min(REFINE_FACTOR, -(-REFINE_ROWS // max(1, limit))))
 
 
-def tune(search, indexed: bool, limit: int = 10):
-    """Apply the query settings to a LanceDB vector query of ``limit`` rows when the column has an index."""
-    if indexed:
-        search = search.nprobes(NPROBES)
-        factor = refine_factor(limit)
-        if factor > 1:
-            search = search.refine_factor(factor)
-    return search
+def query_params(indexed: bool, limit: int = 10) -> dict[str, int]:
+    """The ANN settings (Store.vector_search's ``nprobes``, ``refine_factor``) for a query of ``limit`` rows;
+    none when the column has no index (an exact scan)."""
+    if not indexed:
+        return {}
+    return {"nprobes": NPROBES, "refine_factor": refine_factor(limit)}

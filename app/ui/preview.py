@@ -20,10 +20,9 @@ def document_text(result) -> tuple[str, int]:
     Falls back to the passage alone when the index cannot be read (a concurrent re-index).
     """
     try:
-        from app.store import in_list
         from app.search_service import open_store_retrying
 
-        rows = open_store_retrying().passage_rows(in_list("doc_id", [result.doc_id]), ["start", "text"])
+        rows = open_store_retrying().passages_of([result.doc_id], ["start", "text"])
     except Exception:  # noqa: BLE001 - a quick look never fails: the passage is still there
         rows = []
     if not rows:

@@ -25,7 +25,7 @@ def test_repeated_content_rides_along_distinct_content_is_cut_every_size(home, t
     index_paths([folder], Settings(passage_chars=200), use_models=False)
     store = Store(home)
     todo = pending_by_doc(store)
-    slices = list(_slices(store, todo, store.enrich_key(), 64))
+    slices = list(_slices(store, todo, 64))
     by_path: dict[str, list[int]] = {}
     for docs, part in slices:
         assert len({p["doc_id"] for p in part}) == 1 and [d["doc_id"] for d in docs] == [part[0]["doc_id"]]

@@ -12,7 +12,7 @@ from app.news import reprint_index
 from app.news.reprints import signature
 from app.search import postings, vector_index
 from app.search.engine import bm25
-from app.search.indexes import has_fts, scalar_indexed
+from app.search.indexes import finish
 from app.store import Store, VectorColumn
 
 DIM = 16
@@ -91,25 +91,25 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
     for r in rows:
         r["vec_text"] = None
     store.write_batch([_doc("w0", 400)], rows)
-    store.finish()
-    assert vector_index.indexed_columns(store.passages) == set()
+    finish(store)
+    assert store.indexed_columns("vector") == set()
     store.delete_documents(["w0"])
 
     # Create: below the threshold, no vector index (exact search); FTS and postings exist.
     _add(store, rng, 0, 20)
-    store.finish()
-    assert vector_index.indexed_columns(store.passages) == set()
+    finish(store)
+    assert store.indexed_columns("vector") == set()
     assert [p.action for p in vector_index.plan(store)] == ["none"]
-    assert has_fts(store.passages)
-    assert scalar_indexed(store.passages) == {"passage_id", "doc_id"} and scalar_indexed(store.documents) == {"doc_id"}
+    assert store.indexed_columns("text") == {"text"}
+    assert store.indexed_columns("id") == {"passage_id", "doc_id"} and store.indexed_columns("id", "documents") == {"doc_id"}
     saved = postings.load(store)
     assert saved is not None and saved.table_version == store.passages.version and saved.n_alive == 200
     _assert_same_top(saved.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
 
     # Grow past the threshold: the IVF index is trained once, on every row.
     _add(store, rng, 20, 20)
-    store.finish()
-    assert vector_index.indexed_columns(store.passages) == {"vec_text"}
+    finish(store)
+    assert store.indexed_columns("vector") == {"vec_text"}
     assert vector_index.load_state(store)["vec_text"]["trained_rows"] == 400
     vec_uuid = _index_uuid(store, "IVF")
 
@@ -119,7 +119,7 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
     _add(store, rng, 40, 1)
     created = []
     monkeypatch.setattr(store.passages, "create_index", lambda *a, **k: created.append(a))
-    times = store.finish()
+    times = finish(store)
     monkeypatch.undo()
     assert set(times) >= {"fts_create", "vectors", "optimize", "postings", "reprints"}
     # Nothing was rebuilt (no index created) and, for 14 new rows, nothing compacted: they are searched
@@ -130,7 +130,7 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
     # Past the threshold, optimize() folds them into the existing indexes (still no index created).
     store.optimize_min_rows = 10
     monkeypatch.setattr(store.passages, "create_index", lambda *a, **k: created.append(a))
-    store.finish()
+    finish(store)
     monkeypatch.undo()
     assert created == []
     for ix in store.passages.list_indices():
@@ -164,7 +164,7 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
 
     # Doubling the collection retrains the vector index.
     _add(store, rng, 41, 41)  # 394 + 410 >= 2 x 400
-    store.finish()
+    finish(store)
     assert _index_uuid(store, "IVF") != vec_uuid
     assert vector_index.load_state(store)["vec_text"]["trained_rows"] == store.passages.count_rows()
 
@@ -172,7 +172,7 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
 def test_reader_applies_a_delta_without_the_writer_refresh(store):
     rng = np.random.default_rng(3)
     _add(store, rng, 0, 5)
-    store.finish()
+    finish(store)
     cache = postings.Cache()
     cache.get(store)
     store.write_batch([_doc("d1", 3)], _passages("d1", 3, rng))  # an index run in progress: no finish yet
@@ -201,7 +201,7 @@ def _news(doc_id: str, text: str) -> dict:
 
 def test_reprint_index_is_persisted_and_updated_by_changed_documents(store):
     store.write_batch([_news("a", STORY), _news("b", STORY.replace("Malta", "Malt")), _news("c", OTHER)], [])
-    store.finish()
+    finish(store)
     saved = reprint_index.load(store)
     assert saved is not None and saved.version == store.documents.version
     sig_a = saved.info["a|0"]["_sig"]
@@ -209,7 +209,7 @@ def test_reprint_index_is_persisted_and_updated_by_changed_documents(store):
 
     store.write_batch([_news("d", STORY.replace("Vienna", "Vienn"))], [])
     store.delete_documents(["b"])
-    store.finish()
+    finish(store)
     idx = reprint_index.load(store)
     assert sorted(idx.keys) == ["a|0", "c|0", "d|0"]
     assert "d|0" in idx.query(sig_a) and "b|0" not in idx.query(sig_a)

@@ -126,7 +126,7 @@ def test_cancel_leaves_a_searchable_index_and_the_next_run_completes_it(home, tm
 
 
 def test_an_index_from_a_newer_app_is_refused(home, monkeypatch):
-    import app.store as store_module
+    import app.store.schema as store_module
 
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     Store(home)

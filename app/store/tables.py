@@ -1,30 +1,12 @@
-"""The index on disk: LanceDB tables for documents and passages, embedded, under the data root.
-
-Two tables:
-- ``documents``: one row per file ever seen under an indexed folder, in exactly one state
-  (indexed / skipped / failed) with the reason, plus what incremental runs compare (mtime, size, hash).
-- ``passages``: the searchable units (text passages; one row per image), with BM25 text, filter
-  columns copied from the document, and the vectors the configured models produce.
-
-``schema_version`` and the model ids live in the table schema metadata. An index written by a newer
-app is refused with a clear message; an older one is migrated when first opened; a model change is
-detected so the caller can re-embed.
-
-Two passes fill a passage (see app.pipeline and app.enrich): pass 1 writes its words, dates and facets
-with ``enriched`` empty; pass 2 adds what needs models and sets ``enriched`` to the key of the models
-(:func:`enrich_key`). A passages table is replaced (model change, migration) by building the new one
-beside it and swapping the folders, so a crash leaves either the old or the new table, never none.
-"""
+"""Opening the index (creating, migrating, recovering a table swap), writing it, and the writer's lock."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
 import sys
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -32,103 +14,26 @@ import pyarrow as pa
 
 from app.errors import IndexDamaged, IndexTooNew
 from app.faults import fault
+from app.store import schema as layout  # by module: tests patch layout.SCHEMA_VERSION
+from app.store.reads import Reads
+from app.store.schema import (
+    DOC_SCHEMA,
+    PASSAGE_SIDECARS,
+    WORDS_COLUMNS,
+    VectorColumn,
+    conform,
+    enrich_key,
+    passage_schema,
+    schema_version_of,
+)
+from app.store.sql import in_list, sql_str
+from app.store.upkeep import Upkeep
 
 if TYPE_CHECKING:
     from app.location import IndexLocation
 
-# v1: first layout (documents + passages, sparse ids/weights as list columns, optional dense columns).
-# v2: passages.enriched, the key of the models pass 2 filled the passage with ("" = words only so far).
-SCHEMA_VERSION = 2
 
-DOC_SCHEMA = pa.schema(
-    [
-        pa.field("doc_id", pa.string()),
-        # Records inside a multi-record file are documents of their own whose parent is the file's row.
-        pa.field("parent", pa.string()),
-        pa.field("path", pa.string()),
-        pa.field("root", pa.string()),
-        pa.field("folder", pa.string()),
-        pa.field("kind", pa.string()),
-        pa.field("title", pa.string()),
-        pa.field("date", pa.string()),
-        pa.field("mtime", pa.float64()),
-        pa.field("size", pa.int64()),
-        pa.field("content_hash", pa.string()),
-        pa.field("state", pa.string()),
-        pa.field("reason", pa.string()),
-        pa.field("meta", pa.string()),
-        pa.field("thumb", pa.string()),
-        pa.field("n_passages", pa.int32()),
-        pa.field("indexed_at", pa.float64()),
-    ]
-)
-
-PASSAGE_BASE = [
-    pa.field("passage_id", pa.string()),
-    pa.field("doc_id", pa.string()),
-    pa.field("path", pa.string()),
-    pa.field("folder", pa.string()),
-    pa.field("kind", pa.string()),
-    pa.field("title", pa.string()),
-    pa.field("date", pa.string()),
-    pa.field("ordinal", pa.int32()),
-    pa.field("start", pa.int32()),
-    pa.field("end", pa.int32()),
-    pa.field("text", pa.string()),
-    # News facets, copied from the document so filters run inside the vector/FTS search.
-    pa.field("source", pa.string()),
-    pa.field("place", pa.string()),
-    pa.field("entities", pa.list_(pa.string())),  # "PER:Woodrow Wilson", "LOC:Mexico", ...
-    # LanceDB has no sparse vector type (lancedb #1032/#1930): top-k (token id, weight) pairs.
-    pa.field("sparse_ids", pa.list_(pa.int32())),
-    pa.field("sparse_w", pa.list_(pa.float32())),
-    pa.field("enriched", pa.string()),
-]
-# Passage columns that pass 1 writes; a model change keeps these and drops the rest.
-WORDS_COLUMNS = [f.name for f in PASSAGE_BASE if f.name not in ("sparse_ids", "sparse_w", "enriched")]
-
-
-
-
-@dataclass(frozen=True)
-class VectorColumn:
-    """A dense vector column of the passages table, tied to the model that fills it."""
-
-    name: str
-    dim: int
-    model_id: str
-
-
-def passage_schema(vectors: tuple[VectorColumn, ...], vocab_model: str = "") -> pa.Schema:
-    """The passages schema for a set of dense vector columns, with versions in the metadata."""
-    fields = list(PASSAGE_BASE)
-    for col in vectors:
-        fields.append(pa.field(col.name, pa.list_(pa.float32(), col.dim), nullable=True))
-    meta = {
-        "schema_version": str(SCHEMA_VERSION),
-        "vectors": json.dumps([[c.name, c.dim, c.model_id] for c in vectors]),
-        "vocab_model": vocab_model,
-    }
-    return pa.schema(fields, metadata=meta)
-
-
-def enrich_key(vectors: tuple[VectorColumn, ...], vocab_model: str) -> str:
-    """A short key for a set of models: a passage whose ``enriched`` equals it is done by pass 2."""
-    blob = json.dumps([[c.name, c.dim, c.model_id] for c in vectors] + [vocab_model])
-    return hashlib.blake2b(blob.encode(), digest_size=6).hexdigest()
-
-
-def _sql_str(value: str) -> str:
-    """Quote a string literal for a LanceDB filter."""
-    return "'" + value.replace("'", "''") + "'"
-
-
-def in_list(column: str, values) -> str:
-    """A SQL ``column IN (...)`` filter for string values."""
-    return f"{column} IN ({', '.join(_sql_str(v) for v in values)})"
-
-
-class Store:
+class Store(Reads, Upkeep):
     """Open (or create) the index under ``root``; the single writer holds ``lock``."""
 
     def __init__(self, root: Path | str | IndexLocation, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = "", *,
@@ -172,14 +77,14 @@ class Store:
             if "documents" in existing
             # exist_ok: two processes opening a fresh data folder at once (the window and its indexer)
             # must not race on creating the tables.
-            else self.db.create_table("documents", schema=DOC_SCHEMA.with_metadata({"schema_version": str(SCHEMA_VERSION)}),
+            else self.db.create_table("documents", schema=DOC_SCHEMA.with_metadata({"schema_version": str(layout.SCHEMA_VERSION)}),
                                       exist_ok=True)
         )
         self._check_version(self.documents.schema)
         if "passages" in existing:
             self.passages = self.db.open_table("passages")
             self._check_version(self.passages.schema)
-            if _version(self.passages.schema) < SCHEMA_VERSION:
+            if schema_version_of(self.passages.schema) < layout.SCHEMA_VERSION:
                 if read_only:
                     raise ReadOnlyIndex(f"the index at {self.location} has an older layout; open it once with write "
                                         "access (lexiscope status, without --index) to upgrade it")
@@ -197,29 +102,11 @@ class Store:
             raise IndexDamaged(f"the index records schema_version {raw.decode(errors='replace')!r}, which is not "
                                "a whole number (its metadata was damaged). Run `lexiscope check --repair` to go "
                                "back to the last good version.") from None
-        if found > SCHEMA_VERSION:
+        if found > layout.SCHEMA_VERSION:
             raise IndexTooNew(
                 f"this index was written by a newer Lexiscope (index schema v{found}, this app reads up to "
-                f"v{SCHEMA_VERSION}). Update Lexiscope, or point LEXISCOPE_HOME at another folder."
+                f"v{layout.SCHEMA_VERSION}). Update Lexiscope, or point LEXISCOPE_HOME at another folder."
             )
-
-    # --- what the passages table was built with -------------------------------------------------
-    def vector_columns(self) -> tuple[VectorColumn, ...]:
-        """The dense vector columns recorded in the passages table metadata."""
-        raw = (self.passages.schema.metadata or {}).get(b"vectors", b"[]")
-        return tuple(VectorColumn(n, d, m) for n, d, m in json.loads(raw))
-
-    def vocab_model(self) -> str:
-        """The vocabulary (sparse) model id the passages were encoded with ("" for none)."""
-        return (self.passages.schema.metadata or {}).get(b"vocab_model", b"").decode()
-
-    def needs_rebuild(self, vectors: tuple[VectorColumn, ...], vocab_model: str) -> bool:
-        """True when the configured models differ from those the index was built with."""
-        return self.vector_columns() != tuple(vectors) or self.vocab_model() != vocab_model
-
-    def enrich_key(self) -> str:
-        """The key pass 2 marks passages with, for the models this table was built for."""
-        return enrich_key(self.vector_columns(), self.vocab_model())
 
     def rebuild_passages(self, vectors: tuple[VectorColumn, ...], vocab_model: str) -> None:
         """New models: a passages table for them holding every passage's words (pass 2 then fills it).
@@ -245,7 +132,7 @@ class Store:
             cols = {name: batch.column(name) for name in columns}
             for name, fn in computed.items():
                 cols[name] = fn(batch)
-            nxt.add(_conform(cols, schema, batch.num_rows))
+            nxt.add(conform(cols, schema, batch.num_rows))
         fault("swap-written")
         (self._index_dir / _SWAP_MARKER).write_text("passages_next.lance is complete\n")
         self._recover_swap()
@@ -256,10 +143,7 @@ class Store:
         d = self._index_dir
         marker, cur, nxt, old = d / _SWAP_MARKER, d / "passages.lance", d / "passages_next.lance", d / "passages_old.lance"
         if marker.exists() and nxt.exists():
-            from app.search import postings, vector_index
-
-            vector_index.forget(self)  # sidecars of the old table's indexes: rebuilt for the new one
-            postings.forget(self)
+            self.forget_passage_sidecars()  # they describe the old table: rebuilt for the new one
             if cur.exists():
                 if old.exists():
                     shutil.rmtree(old)
@@ -275,7 +159,7 @@ class Store:
     def _migrate(self) -> None:
         """Bring an older passages table to this schema version (called once, holding the lock)."""
         self.passages = self.db.open_table("passages")
-        if _version(self.passages.schema) >= SCHEMA_VERSION:
+        if schema_version_of(self.passages.schema) >= layout.SCHEMA_VERSION:
             return  # another process migrated it while this one waited for the lock
         # v1 -> v2: a v1 index was built in one pass, so a passage is enriched unless it lacks the vectors
         # its table has (a --lexical-only run into a models index wrote such rows).
@@ -290,59 +174,6 @@ class Store:
             return pa.array(["" if v is None else key for v in batch.column(check).to_pylist()], pa.string())
 
         self.recreate_passages(passage_schema(vectors, vocab), names, {"enriched": enriched})
-
-    # --- reads -----------------------------------------------------------------------------------
-    def document_rows(self, columns: list[str] | None = None, where: str | None = None) -> list[dict]:
-        """Documents as dicts (all, or those matching ``where``)."""
-        q = self.documents.search()
-        if where:
-            q = q.where(where)
-        if columns:
-            q = q.select(columns)
-        return q.limit(None).to_arrow().to_pylist()
-
-    def document_table(self, columns: list[str] | None = None, where: str | None = None):
-        """Documents as an arrow table (for counting in native code: a list of dicts of 100,000 documents
-        is built in one call that holds the GIL for ~0.5 s, freezing the window's thread)."""
-        q = self.documents.search()
-        if where:
-            q = q.where(where)
-        if columns:
-            q = q.select(columns)
-        return q.limit(None).to_arrow()
-
-    def passage_rows(self, where: str, columns: list[str] | None = None) -> list[dict]:
-        """Passages matching a filter, as dicts."""
-        q = self.passages.search().where(where)
-        if columns:
-            q = q.select(columns)
-        return q.limit(None).to_arrow().to_pylist()
-
-    def passages_of(self, doc_ids: list[str], columns: list[str] | None = None) -> list[dict]:
-        """The passages of these documents, as dicts."""
-        return self.passage_rows(in_list("doc_id", doc_ids), columns)
-
-    def problem_documents(self) -> list[dict]:
-        """Every file not indexed (skipped or failed), with its reason, by state then path."""
-        rows = self.document_rows(["path", "state", "reason"], where="state != 'indexed'")
-        return sorted(rows, key=lambda r: (r["state"], r["path"]))
-
-    def pass_counts(self) -> dict:
-        """Passages with words (all of them) and with meaning (pass 2 done for the current models)."""
-        total = self.passages.count_rows()
-        done = self.passages.count_rows(f"enriched = {_sql_str(self.enrich_key())}") if total else 0
-        return {"words": total, "meaning": done}
-
-    def counts(self) -> dict:
-        """Counts of documents by state and of indexed documents by kind, and of passages."""
-        rows = self.document_rows(["state", "kind"])
-        by_state: dict[str, int] = {}
-        by_kind: dict[str, int] = {}
-        for r in rows:
-            by_state[r["state"]] = by_state.get(r["state"], 0) + 1
-            if r["state"] == "indexed":
-                by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
-        return {"documents": len(rows), "by_state": by_state, "by_kind": by_kind, "passages": self.passages.count_rows()}
 
     # --- writes (one writer: callers hold the lock) --------------------------------------------------
     def write_batch(self, docs: list[dict], passages: list[dict]) -> None:
@@ -362,10 +193,11 @@ class Store:
         if passages:
             self.passages.add(pa.Table.from_pylist(passages, schema=self.passages.schema))
         fault("batch-passages")
-        self._upsert_documents(docs)
+        self.upsert_documents(docs)
         fault("batch-documents")
 
-    def _upsert_documents(self, docs: list[dict]) -> None:
+    def upsert_documents(self, docs: list[dict]) -> None:
+        """Insert or replace document rows by ``doc_id``."""
         table = pa.Table.from_pylist(docs, schema=DOC_SCHEMA)
         (
             self.documents.merge_insert("doc_id")
@@ -381,7 +213,7 @@ class Store:
         (rewriting the same metadata); after it they are never embedded again.
         """
         if docs:
-            self._upsert_documents(docs)
+            self.upsert_documents(docs)
         fault("enrich-documents")
         if passages:
             table = pa.Table.from_pylist(passages, schema=self.passages.schema)
@@ -399,7 +231,7 @@ class Store:
         ids = {r["doc_id"] for r in docs}
         lost_children = [r["doc_id"] for r in docs if r["parent"] and r["parent"] not in ids]
         ids.difference_update(lost_children)
-        have = set(self.passages.search().select(["doc_id"]).limit(None).to_arrow().column("doc_id").to_pylist())
+        have = self.documents_with_passages()
         orphans = sorted(have - ids)
         for chunk in (lost_children, orphans):
             for i in range(0, len(chunk), 500):
@@ -418,6 +250,36 @@ class Store:
             fault("vanished-passages")
             self.documents.delete(in_list("doc_id", chunk))
 
+    def delete_passages_of(self, doc_ids: list[str]) -> None:
+        """Remove the passages of these documents (their rows stay), 500 documents per delete."""
+        for i in range(0, len(doc_ids), 500):
+            self.passages.delete(in_list("doc_id", doc_ids[i : i + 500]))
+
+    def mark_for_reading(self, doc_ids: list[str]) -> None:
+        """Make the next run read these documents' files again (mtime -1 never matches a file on disk)."""
+        for i in range(0, len(doc_ids), 500):
+            self.documents.update(where=in_list("doc_id", doc_ids[i : i + 500]), values={"mtime": -1.0})
+
+    def passage_fragment_target(self) -> dict:
+        """Where app.cluster's writers put passage fragments of their own: ``table_uri``, ``schema`` and
+        ``storage_version`` (the arguments of app.cluster.operators.write_op)."""
+        from lance import dataset as lance_dataset
+
+        uri = self.location.table_uri("passages")
+        return {"table_uri": uri, "schema": self.passages.schema,
+                "storage_version": lance_dataset(uri).data_storage_version}
+
+    def append_passage_fragments(self, fragments: list[dict]) -> None:
+        """Make passage fragments written by app.cluster's writers (their JSON metadata) part of the table,
+        in one commit."""
+        import lance
+        from lance.fragment import FragmentMetadata
+
+        uri = self.location.table_uri("passages")
+        ds = lance.dataset(uri)
+        frags = [FragmentMetadata.from_json(json.dumps(f)) for f in fragments]
+        lance.LanceDataset.commit(uri, lance.LanceOperation.Append(frags), read_version=ds.version)
+
     def delete_children(self, parent_ids: list[str]) -> None:
         """Remove the records of multi-record files (documents whose parent is one of these)."""
         if not parent_ids:
@@ -431,25 +293,33 @@ class Store:
     def move_document(self, doc_id: str, new: dict) -> None:
         """Point an indexed document at its new path (a rename: same content, no re-embedding)."""
         values = {k: new[k] for k in ("path", "folder", "title", "date") if k in new}
-        self.passages.update(where=f"doc_id = {_sql_str(doc_id)}", values=values)
-        self.documents.update(where=f"doc_id = {_sql_str(doc_id)}", values={**values, **{k: new[k] for k in ("root", "mtime", "size")}})
-
-    def finish(self) -> dict[str, float]:
-        """After a run: extend the indexes by what changed and compact (app.search.indexes); seconds per step."""
-        from app.search.indexes import refresh_all
-
-        fault("finish")
-        times = refresh_all(self)
-        (self._index_dir / _UNFINISHED).unlink(missing_ok=True)
-        return times
+        self.passages.update(where=f"doc_id = {sql_str(doc_id)}", values=values)
+        self.documents.update(where=f"doc_id = {sql_str(doc_id)}", values={**values, **{k: new[k] for k in ("root", "mtime", "size")}})
 
     def mark_unfinished(self) -> None:
-        """Note that tables are being written and the indexes not yet refreshed (cleared by finish)."""
+        """Note that tables are being written and the indexes not yet refreshed (cleared by mark_finished)."""
         (self._index_dir / _UNFINISHED).touch()
 
+    def mark_finished(self) -> None:
+        """Note that the indexes are up to date with the tables (app.search.indexes.finish calls it last)."""
+        (self._index_dir / _UNFINISHED).unlink(missing_ok=True)
+
     def unfinished(self) -> bool:
-        """True when a writer wrote without reaching finish() (killed): the next run refreshes the indexes."""
+        """True when a writer wrote without reaching finish (killed): the next run refreshes the indexes."""
         return (self._index_dir / _UNFINISHED).exists()
+
+    def forget_passage_sidecars(self) -> None:
+        """Delete what app.search derived from the passages table and keeps beside it (PASSAGE_SIDECARS).
+
+        The store only knows their names: a swapped or restored table makes them describe rows that are gone,
+        and the next finish rebuilds them.
+        """
+        for name in PASSAGE_SIDECARS:
+            path = self._index_dir / name
+            if path.is_dir():
+                shutil.rmtree(path, ignore_errors=True)
+            else:
+                path.unlink(missing_ok=True)
 
     @contextmanager
     def lock(self):
@@ -487,28 +357,3 @@ _SWAP_MARKER = "passages_next.ready"
 _UNFINISHED = "unfinished"
 # Rows per chunk when copying a passages table (bounded memory on a big index).
 _COPY_ROWS = 20_000
-
-
-def _version(schema: pa.Schema) -> int:
-    """The schema_version recorded in a table's metadata (0 when absent or not a number)."""
-    raw = (schema.metadata or {}).get(b"schema_version", b"0")
-    try:
-        return int(raw)
-    except ValueError:
-        return 0
-
-
-def _conform(cols: dict, schema: pa.Schema, n: int) -> pa.Table:
-    """A table in ``schema`` from the columns at hand; columns not given are empty (null, "" or [])."""
-    arrays = []
-    for f in schema:
-        if f.name in cols:
-            col = cols[f.name]
-            arrays.append(col.cast(f.type) if col.type != f.type else col)
-        elif pa.types.is_string(f.type):
-            arrays.append(pa.array([""] * n, f.type))
-        elif pa.types.is_list(f.type) and not pa.types.is_fixed_size_list(f.type):
-            arrays.append(pa.array([[]] * n, f.type))
-        else:
-            arrays.append(pa.nulls(n, f.type))
-    return pa.Table.from_arrays(arrays, schema=schema)

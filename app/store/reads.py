@@ -1,0 +1,230 @@
+"""What the store reads: rows by intent, search (full text and vectors), and what the tables were built with.
+
+A mixin of :class:`app.store.Store`, which opens ``documents`` and ``passages``; every query on them is here
+or in :mod:`app.store.upkeep`, named for what it returns.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import TYPE_CHECKING
+
+import pyarrow as pa
+
+from app.store.schema import VectorColumn, enrich_key
+from app.store.sql import in_list, sql_str
+
+if TYPE_CHECKING:
+    from lancedb.table import LanceTable
+
+
+class Reads:
+    """Reads of the two tables (mixed into Store)."""
+
+    documents: LanceTable
+    passages: LanceTable
+
+    # --- what the passages table was built with -------------------------------------------------
+    def vector_columns(self) -> tuple[VectorColumn, ...]:
+        """The dense vector columns recorded in the passages table metadata."""
+        raw = (self.passages.schema.metadata or {}).get(b"vectors", b"[]")
+        return tuple(VectorColumn(n, d, m) for n, d, m in json.loads(raw))
+
+    def vocab_model(self) -> str:
+        """The vocabulary (sparse) model id the passages were encoded with ("" for none)."""
+        return (self.passages.schema.metadata or {}).get(b"vocab_model", b"").decode()
+
+    def needs_rebuild(self, vectors: tuple[VectorColumn, ...], vocab_model: str) -> bool:
+        """True when the configured models differ from those the index was built with."""
+        return self.vector_columns() != tuple(vectors) or self.vocab_model() != vocab_model
+
+    def enrich_key(self) -> str:
+        """The key pass 2 marks passages with, for the models this table was built for."""
+        return enrich_key(self.vector_columns(), self.vocab_model())
+
+    # --- reads -----------------------------------------------------------------------------------
+    def document_rows(self, columns: list[str] | None = None, where: str | None = None) -> list[dict]:
+        """Documents as dicts (all, or those matching ``where``)."""
+        q = self.documents.search()
+        if where:
+            q = q.where(where)
+        if columns:
+            q = q.select(columns)
+        return q.limit(None).to_arrow().to_pylist()
+
+    def document_table(self, columns: list[str] | None = None, where: str | None = None):
+        """Documents as an arrow table (for counting in native code: a list of dicts of 100,000 documents
+        is built in one call that holds the GIL for ~0.5 s, freezing the window's thread)."""
+        q = self.documents.search()
+        if where:
+            q = q.where(where)
+        if columns:
+            q = q.select(columns)
+        return q.limit(None).to_arrow()
+
+    def passage_rows(self, where: str, columns: list[str] | None = None) -> list[dict]:
+        """Passages matching a filter, as dicts."""
+        q = self.passages.search().where(where)
+        if columns:
+            q = q.select(columns)
+        return q.limit(None).to_arrow().to_pylist()
+
+    def passages_of(self, doc_ids: list[str], columns: list[str] | None = None) -> list[dict]:
+        """The passages of these documents, as dicts."""
+        return self.passage_rows(in_list("doc_id", doc_ids), columns)
+
+    def problem_documents(self) -> list[dict]:
+        """Every file not indexed (skipped or failed), with its reason, by state then path."""
+        rows = self.document_rows(["path", "state", "reason"], where="state != 'indexed'")
+        return sorted(rows, key=lambda r: (r["state"], r["path"]))
+
+    def pass_counts(self) -> dict:
+        """Passages with words (all of them) and with meaning (pass 2 done for the current models)."""
+        total = self.passages.count_rows()
+        done = self.passages.count_rows(f"enriched = {sql_str(self.enrich_key())}") if total else 0
+        return {"words": total, "meaning": done}
+
+    def counts(self) -> dict:
+        """Counts of documents by state and of indexed documents by kind, and of passages."""
+        rows = self.document_rows(["state", "kind"])
+        by_state: dict[str, int] = {}
+        by_kind: dict[str, int] = {}
+        for r in rows:
+            by_state[r["state"]] = by_state.get(r["state"], 0) + 1
+            if r["state"] == "indexed":
+                by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
+        return {"documents": len(rows), "by_state": by_state, "by_kind": by_kind, "passages": self.passages.count_rows()}
+
+    def passage_count(self) -> int:
+        """Passages in the index (from the table's metadata: free)."""
+        return self.passages.count_rows()
+
+    def passages_version(self) -> int:
+        """The passages table's version: what is derived from the table (postings, caches) compares it."""
+        return self.passages.version
+
+    def documents_version(self) -> int:
+        """The documents table's version: what is derived from it (reprint LSH, caches) compares it."""
+        return self.documents.version
+
+    def see_latest(self) -> None:
+        """Make this open store see writes made since it was opened (another run, or the indexer)."""
+        for table in (self.documents, self.passages):
+            try:
+                table.checkout_latest()
+            except Exception:  # noqa: BLE001 - an older LanceDB without it: the next reopen catches up
+                pass
+
+    def file_documents(self, columns: list[str]) -> list[dict]:
+        """The rows of files (not of the records inside multi-record files), as dicts."""
+        return self.document_rows(columns, where="parent = ''")
+
+    def documents_with_ids(self, doc_ids: list[str], columns: list[str] | None = None) -> list[dict]:
+        """Documents by id, one query per 500 ids, as dicts."""
+        out: list[dict] = []
+        for i in range(0, len(doc_ids), 500):
+            out += self.document_rows(columns, where=in_list("doc_id", doc_ids[i : i + 500]))
+        return out
+
+    def indexed_news_documents(self, columns: list[str], doc_ids: list[str] | None = None) -> list[dict]:
+        """Indexed newspaper documents (all, or these ids, one query per 500), as dicts."""
+        where = "kind = 'news' AND state = 'indexed'"
+        if doc_ids is None:
+            return self.document_rows(columns, where=where)
+        out: list[dict] = []
+        for i in range(0, len(doc_ids), 500):
+            out += self.document_rows(columns, where=f"{where} AND {in_list('doc_id', doc_ids[i : i + 500])}")
+        return out
+
+    def passages_with_ids(self, passage_ids: list[str], columns: list[str] | None = None) -> list[dict]:
+        """Passages by id, one query per 500 ids, as dicts."""
+        out: list[dict] = []
+        for i in range(0, len(passage_ids), 500):
+            out += self.passage_rows(in_list("passage_id", passage_ids[i : i + 500]), columns)
+        return out
+
+    def passage_ids_matching(self, where: str) -> list[str]:
+        """The ids of the passages a filter (from :func:`passage_filter`) lets through."""
+        return [r["passage_id"] for r in self.passage_rows(where, ["passage_id"])]
+
+    def news_passages(self, columns: list[str], where: str | None = None) -> list[dict]:
+        """Newspaper passages (restricted by a filter from :func:`passage_filter`), as dicts."""
+        return self.passage_rows("kind = 'news'" + (f" AND ({where})" if where else ""), columns)
+
+    def documents_with_passages(self) -> set[str]:
+        """The ids of the documents that have passages in the index."""
+        return set(self.passages.search().select(["doc_id"]).limit(None).to_arrow().column("doc_id").to_pylist())
+
+    def documents_lacking_meaning(self) -> Counter[str]:
+        """Passages pass 2 has not done for the current models, counted per document, in table order."""
+        table = (self.passages.search().where(f"enriched != {sql_str(self.enrich_key())}").select(["doc_id"])
+                 .limit(None).to_arrow())
+        return Counter(table.column("doc_id").to_pylist())
+
+    def passages_lacking_meaning(self, doc_ids: list[str]) -> list[dict]:
+        """The passages of these documents that pass 2 has not done for the current models, as dicts."""
+        return self.passage_rows(f"{in_list('doc_id', doc_ids)} AND enriched != {sql_str(self.enrich_key())}")
+
+    def sparse_vectors(self, doc_ids: list[str] | None = None) -> pa.Table:
+        """Every passage's (or these documents' passages') stored sparse vector: passage_id, doc_id, sparse_ids,
+        sparse_w, as an Arrow table in table order (one query per 500 documents)."""
+        def read(where: str | None) -> pa.Table:
+            q = self.passages.search().select(["passage_id", "doc_id", "sparse_ids", "sparse_w"])
+            if where:
+                q = q.where(where)
+            return q.limit(None).to_arrow()
+
+        if doc_ids is None:
+            return read(None)
+        parts = [read(in_list("doc_id", doc_ids[i : i + 500])) for i in range(0, len(doc_ids), 500)]
+        parts = [t for t in parts if t.num_rows]
+        if parts:
+            return pa.concat_tables(parts)
+        return pa.Table.from_pylist([], schema=pa.schema([self.passages.schema.field(n) for n in
+                                                          ("passage_id", "doc_id", "sparse_ids", "sparse_w")]))
+
+    # --- search ------------------------------------------------------------------------------------
+    def full_text_search(self, text: str, *, phrase: bool = False, where: str | None = None,
+                         passage_ids: list[str] | None = None, limit: int,
+                         columns: list[str]) -> list[tuple[dict, float]]:
+        """Passages by LanceDB's native BM25 full-text search on ``text``: (row of ``columns``, score), best first.
+
+        ``phrase``: the words in this order; ``where``: a filter from :func:`passage_filter`; ``passage_ids``:
+        only these passages.
+        """
+        from lancedb.query import FullTextQuery, MatchQuery, PhraseQuery
+
+        if self.passages.count_rows() == 0:
+            return []
+        # lancedb's query classes are pydantic dataclasses whose keyword fields default through
+        # pydantic.Field, which mypy reads as required: hence the ignores.
+        q: FullTextQuery
+        if phrase:
+            q = PhraseQuery(text, "text")  # type: ignore[call-arg]
+        else:
+            q = MatchQuery(text, "text")  # type: ignore[call-arg]
+        search = self.passages.search(q, query_type="fts").select(columns)
+        if passage_ids is not None:
+            only = in_list("passage_id", passage_ids)
+            where = f"({where}) AND {only}" if where else only
+        if where:
+            search = search.where(where, prefilter=True)
+        return [(r, float(r.pop("_score"))) for r in search.limit(limit).to_list()]
+
+    def vector_search(self, vector, column: str, *, where: str | None = None, limit: int, columns: list[str],
+                      nprobes: int | None = None, refine_factor: int | None = None) -> list[tuple[dict, float]]:
+        """Passages nearest ``vector`` (float32) in ``column`` by cosine: (row of ``columns``, 1 - distance), best first.
+
+        ``nprobes`` and ``refine_factor`` tune the ANN index where the column has one (app.search.vector_index);
+        ``where``: a filter from :func:`passage_filter`, applied before the search.
+        """
+        search = self.passages.search(vector, vector_column_name=column).distance_type("cosine")
+        if nprobes:
+            search = search.nprobes(nprobes)
+        if refine_factor and refine_factor > 1:
+            search = search.refine_factor(refine_factor)
+        search = search.select(columns)
+        if where:
+            search = search.where(where, prefilter=True)
+        return [(r, 1.0 - float(r.pop("_distance"))) for r in search.limit(limit).to_list()]
