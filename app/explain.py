@@ -22,6 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from app.search.retriever import ExplainContext
+
 
 TOP_TERMS = 10
 # The dense token alignment costs one encoder pass per passage (~50 ms here); within the 100 ms budget
@@ -265,37 +267,39 @@ def dense_query_text(terms) -> str:
     Public so that a later request (``dense_spans_for`` from the GUI) aligns exactly what the search's
     own explanation aligned; negative terms and images have no tokens to align.
     """
-    return " ".join(t.text for t in terms if t.text and t.weight > 0)
+    from app.search.query import text_of
+
+    return text_of(terms)
 
 
-def explain_results(searcher, terms, results, *, dense_spans: bool = True) -> None:
-    """Attach ``explanation`` to each result (in place)."""
-    if not searcher.retrievers:  # words only: no model runs, and torch need not even be imported
-        _explain(searcher, terms, results, dense_spans)
+def explain_results(context: ExplainContext, terms, results, *, dense_spans: bool = True) -> None:
+    """Attach ``explanation`` to each result (in place); ``context`` is the searcher's (its explain_context())."""
+    if context.vocabulary is None:  # words only: no model runs, and torch need not even be imported
+        _explain(context, terms, results, dense_spans)
         return
     from models.device import query_threads
 
     with query_threads():  # many small forward passes: latency-bound, see query_threads
-        _explain(searcher, terms, results, dense_spans)
+        _explain(context, terms, results, dense_spans)
 
 
-def _explain(searcher, terms, results, dense_spans: bool) -> None:
-    retriever = next(iter(searcher.retrievers), None)
+def _explain(context: ExplainContext, terms, results, dense_spans: bool) -> None:
+    retriever = context.vocabulary
     matrix = q = None
     vectors: dict = {}
-    if retriever is not None and searcher.store.vocab_model():
-        matrix = retriever.sparse_matrix(searcher.store)
+    if retriever is not None and context.store.vocab_model():
+        matrix = retriever.sparse_matrix(context.store)
         q = retriever.sparse_vector(terms, matrix)
         if q is not None:
-            vectors = retriever.passage_vectors(searcher.store, [r.passage_id for r in results])
+            vectors = retriever.passage_vectors(context.store, [r.passage_id for r in results])
     query_text = dense_query_text(terms)
     lexical = {}
     if matrix is None and any(r.scores.get("bm25") is not None for r in results):
         # Words only (no vocabulary model): BM25's own term contributions are exact and cheap.
-        from app.search.query import text_of
+        from app.search.query import lexical_text
 
-        lexical = bm25_terms(searcher.store, text_of(terms).replace("[MASK]", " "), results)
-    text_encoder = getattr(getattr(retriever, "models", None), "text", None)
+        lexical = bm25_terms(context.store, lexical_text(terms), results)
+    text_encoder = context.text_encoder
     query_tokens = None
     for i, r in enumerate(results):
         exp: dict = {"terms": [], "coverage": None, "sparse_score": None, "spans": [], "components": {}}
@@ -343,12 +347,11 @@ def _explain(searcher, terms, results, dense_spans: bool) -> None:
         r.explanation = exp
 
 
-def dense_spans_for(searcher, query: str, result) -> list[dict]:
+def dense_spans_for(context: ExplainContext, query: str, result) -> list[dict]:
     """The dense (MaxSim) alignment spans of one result, on request (e.g. when a hit is selected)."""
     from models.device import query_threads
 
-    retriever = next(iter(searcher.retrievers), None)
-    text_encoder = getattr(getattr(retriever, "models", None), "text", None)
+    text_encoder = context.text_encoder
     if text_encoder is None or result.kind == "image" or not query.strip():
         return []
     with query_threads():

@@ -74,10 +74,8 @@ class SearchRequest:
 def run_search(searcher, req: SearchRequest) -> SearchResponse:
     """Run ``req`` on ``searcher`` (with no image model, the engine searches a picture's file-name words
     and says so in the response's notes)."""
-    options = {"k": req.k, "filters": req.filters, "mask_entities": req.mask_entities, "explain": True}
-    if req.image is not None:
-        options["image"] = req.image
-    return searcher.search(req.query, **options)
+    return searcher.search(req.query, k=req.k, filters=req.filters, mask_entities=req.mask_entities, explain=True,
+                           image=req.image)
 
 
 def refresh(store) -> None:
@@ -123,7 +121,7 @@ def dense_spans(searcher, req: SearchRequest, result) -> list[dict]:
     terms = parse(req.query, req.image)
     if req.mask_entities and hasattr(searcher, "mask_terms"):
         terms = searcher.mask_terms(terms)[0]  # the top hit's explanation aligned the masked text too
-    return dense_spans_for(searcher, dense_query_text(terms), result)
+    return dense_spans_for(searcher.explain_context(), dense_query_text(terms), result)
 
 
 def merge_dense_spans(result, spans: list[dict]) -> None:

@@ -46,8 +46,10 @@ def make_searcher(store: Store, settings: Settings | None = None, *, models: boo
     from app.embed import build_retrievers
     from app.news.masking import query_masker
     from app.search.fusion import FUSION_METHOD, weights_for
+    from app.search.lexical import Bm25Retriever
 
     retrievers = build_retrievers(store, settings)
-    return Searcher(store, retrievers, weights=weights_for(store), fusion=FUSION_METHOD,
+    # BM25 last: fusion adds the components' shares in this order (measured that way, app.search.fusion).
+    return Searcher(store, [*retrievers, Bm25Retriever()], weights=weights_for(store), fusion=FUSION_METHOD,
                     query_masker=query_masker(settings), explainer=explain_results,
                     notes=[note for retriever in retrievers for note in retriever.models.notes()])

@@ -21,7 +21,8 @@ import numpy as np
 from app.config import Settings, data_root
 from app.eval import load_beir, materialise, ndcg_at
 from app.search import engine
-from app.search.query import parse, text_of
+from app.search.query import parse
+from app.search.types import SearchOptions
 from app.session import make_searcher
 from app.store import Store
 
@@ -92,9 +93,9 @@ def main() -> None:
     per_query = {}
     for qid, text in queries.items():
         terms = parse(text)
-        comps = {"bm25": engine.bm25(store, text_of(terms), None, engine.MIN_DEPTH * 2)}
-        for r in searcher.retrievers:
-            comps.update(r.retrieve(store, terms, None, engine.MIN_DEPTH * 2, {"mode": "hybrid"}))
+        comps: dict = {}
+        for r in searcher.retrievers:  # the model components, then BM25 (app.search.lexical)
+            comps.update(r.retrieve(store, terms, None, engine.MIN_DEPTH * 2, SearchOptions(mode="hybrid")))
         per_query[qid] = comps
     print(f"{args.beir_dir.name} {args.split}: {len(per_query)} queries; components {sorted(next(iter(per_query.values())))}")
     rows = []

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 
-from app.search.retriever import Retriever
+from app.search.lexical import Bm25Retriever
+from app.search.retriever import ExplainContext, Hits, Retriever
 from app.search.snippets import make_snippet, match_spans, query_stems
-from app.search.types import Filters, Result, SearchResponse
+from app.search.types import Filters, Result, SearchOptions, SearchResponse
 from app.store import Store
 
 # Passages fetched per component for each result wanted: documents have several passages, and fusion
@@ -16,13 +18,8 @@ from app.store import Store
 DEPTH_PER_RESULT = 8
 MIN_DEPTH = 100
 
-MASK_TOKEN = "[MASK]"
-
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "path", "folder", "kind", "title", "date", "start", "end", "text",
                    "enriched"]
-# Components return only ids (with "doc_id" when the engine gives it); the full rows are fetched once,
-# for the passages that become results: most of a search's time was moving text it never showed.
-HIT_COLUMNS = ["passage_id", "doc_id"]
 
 
 @dataclass
@@ -35,18 +32,8 @@ class Candidate:
     parts: dict = field(default_factory=dict)
 
 
-def bm25(store: Store, query: str, where: str | None, depth: int) -> list[tuple[dict, float]]:
-    """Passages by the store's native BM25 full-text search; a quoted query is a phrase."""
-    text = query.strip()
-    if not text:
-        return []
-    phrase = len(text) > 2 and text[0] == text[-1] == '"'
-    return store.full_text_search(text[1:-1] if phrase else text, phrase=phrase, where=where, limit=depth,
-                                  columns=HIT_COLUMNS)
-
-
 class Searcher:
-    """Searches one store. ``retrievers`` add components (dense, sparse) beside BM25."""
+    """Searches one store with its ``retrievers`` (default: BM25 alone, a words-only searcher)."""
 
     def __init__(self, store: Store, retrievers: Sequence[Retriever] | None = None, *,
                  weights: dict[str, float] | None = None, fusion: str = "rrf",
@@ -56,7 +43,7 @@ class Searcher:
         weights and method (measured, see app.search.fusion), the query masker (app.news), the explainer
         (app.explain) and the notes the components' models left."""
         self.store = store
-        self.retrievers = list(retrievers or [])
+        self.retrievers: list[Retriever] = list(retrievers) if retrievers is not None else [Bm25Retriever()]
         self._doc_cache: dict[str, dict] = {}
         self._doc_cache_version: int | None = None
         self.weights = weights
@@ -65,41 +52,49 @@ class Searcher:
         self.explainer = explainer
         self.notes: list[str] = list(notes or [])
 
-    def search(self, query: str, *, k: int = 10, filters: Filters | None = None, **options) -> SearchResponse:
-        """Search for ``query`` (text, query arithmetic, or ``image=PATH``); top ``k`` documents.
+    def search(self, query: str, *, k: int = 10, filters: Filters | None = None, mode: str = "auto",
+               mask_entities: bool = False, explain: bool | str = False,
+               image: Path | str | None = None) -> SearchResponse:
+        """Search for ``query`` (text, query arithmetic, or an ``image`` file); top ``k`` documents.
 
-        Options: ``mode`` (auto | lexical | dense | sparse | hybrid), ``mask_entities`` (search the query
-        with names masked: "find parallels"), ``explain`` (attach an explanation to each result).
+        ``mode``: auto | lexical | dense | sparse | hybrid (app.search.modes); ``mask_entities``: search the
+        query with names masked ("find parallels"); ``explain``: attach an explanation to each result
+        (``"terms"``: without the dense token alignment). See :class:`app.search.types.SearchOptions`.
         """
-        from app.search.query import images_as_names, parse, text_of
+        return self.run(query, SearchOptions(mode=mode, mask_entities=mask_entities, explain=explain, image=image),
+                        k=k, filters=filters)
+
+    def run(self, query: str, options: SearchOptions, *, k: int = 10, filters: Filters | None = None) -> SearchResponse:
+        """:meth:`search` with its options as one :class:`SearchOptions`."""
+        from app.search.query import images_as_names, lexical_text, parse
 
         filters = filters or Filters()
         where = filters.where()
         depth = max(MIN_DEPTH, k * DEPTH_PER_RESULT)
-        mode = options.get("mode", "auto")
+        mode = options.mode
         notes: list[str] = []
-        terms = parse(query, options.get("image"))
+        terms = parse(query, options.image)
         if any(t.image is not None for t in terms) and not self._images_encodable():
             terms, note = images_as_names(terms)
             if note:
                 notes.append(note)
                 # Words only: the dense text model would match a file name against every passage.
                 mode = "lexical"
+                options = replace(options, mode=mode)
         masked = None
-        if options.get("mask_entities"):
+        if options.mask_entities:
             terms, masked, mask_notes = self.mask_terms(terms)
             notes += mask_notes
-        lexical = text_of(terms).replace(MASK_TOKEN, " ")
-        components: dict[str, list[tuple[dict, float]]] = {}
-        lexical_job = None
-        if lexical.strip() and mode in ("auto", "lexical", "hybrid"):
-            # BM25 runs in LanceDB (native, GIL released) while this thread encodes the query.
-            lexical_job = _pool().submit(bm25, self.store, lexical, where, depth)
-        if mode != "lexical":
-            for retriever in self.retrievers:
-                components.update(retriever.retrieve(self.store, terms, where, depth, {**options, "mode": mode}))
-        if lexical_job is not None:
-            components["bm25"] = lexical_job.result()
+        components: dict[str, Hits] = {}
+        if self.retrievers:
+            # The first retriever runs in this thread (the model retriever encodes the query here); the
+            # others run beside it in the search pool (BM25 in LanceDB: native, the GIL released). Their hits
+            # join in list order, which is the order fusion adds the components' shares in.
+            first, *others = self.retrievers
+            jobs = [_pool().submit(r.retrieve, self.store, terms, where, depth, options) for r in others]
+            components.update(first.retrieve(self.store, terms, where, depth, options))
+            for job in jobs:
+                components.update(job.result())
         notes += self.notes
         fused = fuse(components, self.weights, self.fusion)
         from app.news.reprints import group
@@ -107,15 +102,19 @@ class Searcher:
         # Printings of one wire story collapse into one result (app.news): fetch more to still fill ``k``.
         results = group(self._group(fused, k * 3), self.store)[:k]
         # Snippets only for the results shown (the 3k candidates cost ~2/3 of a words-only search).
-        stems = query_stems(lexical)
+        stems = query_stems(lexical_text(terms))
         for r in results:
             r.snippet, r.highlights = make_snippet(r.passage_text, match_spans(r.passage_text, stems))
-        if options.get("explain") and self.explainer is not None:
+        if options.explain and self.explainer is not None:
             # explain="terms" skips the dense token alignment (exports of many rows need only the terms).
-            self.explainer(self, terms, results, dense_spans=options.get("explain") != "terms")
+            self.explainer(self.explain_context(), terms, results, dense_spans=options.explain != "terms")
         names = sorted(components)
         return SearchResponse(query=query, filters=filters, results=results, mode="+".join(names) or "none",
                               masked_query=masked, notes=notes)
+
+    def explain_context(self) -> ExplainContext:
+        """What app.explain is given to explain this searcher's results."""
+        return ExplainContext.of(self.store, self.retrievers)
 
     def _images_encodable(self) -> bool:
         return any(getattr(getattr(r, "models", None), "image", None) is not None for r in self.retrievers)

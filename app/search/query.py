@@ -70,8 +70,16 @@ def parse(query: str, image: Path | str | None = None) -> list[Term]:
 
 
 def text_of(terms: list[Term]) -> str:
-    """The positive text of a query, for lexical search and snippets."""
+    """The positive text of a query: what the dense alignment aligns (the one definition of it)."""
     return " ".join(t.text for t in terms if t.text and t.weight > 0)
+
+
+def lexical_text(terms: list[Term]) -> str:
+    """The words BM25 looks for, snippets mark and the words-only explanation credits: the positive text,
+    masked names left out."""
+    from app.news.masking import MASK_TOKEN  # what masking puts where a name was
+
+    return text_of(terms).replace(MASK_TOKEN, " ")
 
 
 def name_words(path: Path) -> str:

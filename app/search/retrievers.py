@@ -15,9 +15,10 @@ import threading
 import numpy as np
 
 from app.search import postings as postings_mod
-from app.search.engine import HIT_COLUMNS
 from app.search.postings import Postings
 from app.search.query import Term
+from app.search.retriever import HIT_COLUMNS
+from app.search.types import SearchOptions
 from app.store import Store
 
 
@@ -124,15 +125,16 @@ class ModelRetriever:
             return self._indexed[1]
 
     # --- retrieval ---------------------------------------------------------------------------------
-    def retrieve(self, store: Store, terms: list[Term], where: str | None, depth: int, options: dict) -> dict:
+    def retrieve(self, store: Store, terms: list[Term], where: str | None, depth: int, options: SearchOptions) -> dict:
         """Ranked (row, score) lists per component: ``dense``, ``clip``, ``sparse`` (those that can run)."""
         from models.device import query_threads
 
+        if options.mode == "lexical":
+            return {}
         with query_threads():
-            return self._retrieve(store, terms, where, depth, options)
+            return self._retrieve(store, terms, where, depth, options.mode)
 
-    def _retrieve(self, store: Store, terms: list[Term], where: str | None, depth: int, options: dict) -> dict:
-        mode = options.get("mode", "auto")
+    def _retrieve(self, store: Store, terms: list[Term], where: str | None, depth: int, mode: str) -> dict:
         cols = {c.name for c in store.vector_columns()}
         out: dict[str, list[tuple[dict, float]]] = {}
         dense = mode in ("auto", "hybrid", "dense") and bool(cols & {"vec_text", "vec_clip"})

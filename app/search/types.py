@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from app.store import passage_filter
 
@@ -51,6 +52,16 @@ class Filters:
     def as_dict(self) -> dict:
         """JSON-friendly form, for provenance."""
         return {k: v for k, v in asdict(self).items() if v not in ((), None, {})}
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """How one search runs beyond its query, ``k`` and filters: what the retrievers and the explainer are told."""
+
+    mode: str = "auto"  # one of app.search.modes.MODES; "auto" runs every component the index supports
+    mask_entities: bool = False  # search the query with the names of people, places and organisations masked
+    explain: bool | str = False  # attach explanations; "terms" leaves out the dense token alignment
+    image: Path | str | None = None  # a query image given apart from the text (the window's image search)
 
 
 @dataclass

@@ -11,7 +11,7 @@ import pytest
 from app.news import reprint_index
 from app.news.reprints import signature
 from app.search import postings, vector_index
-from app.search.engine import bm25
+from app.search.lexical import bm25
 from app.search.indexes import finish
 from app.store import Store, VectorColumn
 

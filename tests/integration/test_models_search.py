@@ -73,7 +73,7 @@ def test_text_query_returns_images_and_text(indexed):
 def test_image_query_returns_that_image_first(indexed):
     home, folder, settings = indexed
     searcher = make_searcher(Store(home), settings)
-    response = searcher.search("", k=3, image=folder / "blue sky.png", kinds=None)
+    response = searcher.search("", k=3, image=folder / "blue sky.png")
     assert response.results[0].path == str(folder / "blue sky.png")
     assert response.results[0].scores["clip"] == pytest.approx(1.0, abs=1e-4)
     # Query arithmetic with an image path behaves the same.
@@ -125,7 +125,7 @@ def test_explanations_add_up_to_the_sparse_score(indexed):
     assert checked >= 5
     from app.explain import dense_spans_for
 
-    spans = dense_spans_for(searcher, "harbour strike", response.results[1])
+    spans = dense_spans_for(searcher.explain_context(), "harbour strike", response.results[1])
     assert all(s["kind"] == "dense" and 0 <= s["start"] < s["end"] for s in spans)
 
 
