@@ -7,6 +7,7 @@ import html
 from pathlib import Path
 
 from app.provenance import provenance_in_words
+from app.search.snippets import mark_spans
 
 _STYLE = """
 body{font:15px/1.45 system-ui,sans-serif;max-width:960px;margin:2em auto;color:#222}
@@ -37,12 +38,7 @@ def _link(path: str) -> str:
 
 
 def _marked(snippet: str, spans) -> str:
-    out, pos = [], 0
-    for s, e in sorted(spans):
-        out += [escape(snippet[pos:s]), "<mark>", escape(snippet[s:e]), "</mark>"]
-        pos = e
-    out.append(escape(snippet[pos:]))
-    return "".join(out)
+    return mark_spans(snippet, spans, "<mark>", "</mark>", escape)
 
 
 def render_html(response, prov: dict, row_of) -> str:

@@ -100,12 +100,10 @@ def run(args) -> int:
 
 
 def _mark(snippet: str, spans, tty: bool) -> str:
+    from app.search.snippets import mark_spans
+
     on, off = ("\033[1;33m", "\033[0m") if tty else ("«", "»")
-    out, pos = [], 0
-    for s, e in sorted(spans):
-        out += [snippet[pos:s], on, snippet[s:e], off]
-        pos = e
-    return "".join(out + [snippet[pos:]])
+    return mark_spans(snippet, spans, on, off)
 
 
 def print_results(response) -> None:

@@ -90,3 +90,32 @@ def make_snippet(text: str, spans: list[tuple[int, int]], width: int = 240) -> t
         if s >= start and e <= end and s in index_map and (e - 1) in index_map:
             mapped.append((index_map[s] - lead, index_map[e - 1] + 1 - lead))
     return snippet, mapped
+
+
+def merge_spans(spans) -> list[tuple[int, int]]:
+    """Sort spans and merge overlapping ones (highlights may overlap: query words and explanation terms)."""
+    out: list[list[int]] = []
+    for s, e in sorted((int(s), int(e)) for s, e in spans if e > s):
+        if out and s <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], e)
+        else:
+            out.append([s, e])
+    return [(s, e) for s, e in out]
+
+
+def mark_spans(text: str, spans, open_mark: str, close_mark: str, escape=lambda piece: piece) -> str:
+    """``text`` with each of ``spans`` (character offsets; overlaps merged) between ``open_mark`` and
+    ``close_mark``, every piece of the text passed through ``escape`` (HTML, or nothing for a terminal).
+
+    The one span-marking helper: the window, the HTML export and the command line all mark with it.
+    """
+    text = text or ""
+    out, pos = [], 0
+    for s, e in merge_spans(spans):
+        s, e = max(s, pos), min(e, len(text))
+        if s >= e:
+            continue
+        out += [escape(text[pos:s]), open_mark, escape(text[s:e]), close_mark]
+        pos = e
+    out.append(escape(text[pos:]))
+    return "".join(out)

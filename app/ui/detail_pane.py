@@ -28,7 +28,8 @@ from app.ui.qt import (
     Signal,
 )
 from app.search_service import merge_dense_spans
-from app.ui.text import display_title, esc, highlight, merge_spans
+from app.search.snippets import merge_spans
+from app.ui.text import display_title, esc, highlight
 from app.ui.workers import TaskRunner
 
 IMAGE_PX = 900

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import html
 
+from app.search.snippets import mark_spans
+
 
 def esc(text: object) -> str:
     """HTML-escape any value for Qt rich text (quotes too, so it is safe inside attributes)."""
@@ -20,29 +22,9 @@ def tooltip(text: object) -> str:
     return f"<p style='white-space:pre-wrap'>{esc(text)}</p>"
 
 
-def merge_spans(spans) -> list[tuple[int, int]]:
-    """Sort spans and merge overlapping ones (highlights may overlap: query words and explanation terms)."""
-    out: list[list[int]] = []
-    for s, e in sorted((int(s), int(e)) for s, e in spans if e > s):
-        if out and s <= out[-1][1]:
-            out[-1][1] = max(out[-1][1], e)
-        else:
-            out.append([s, e])
-    return [(s, e) for s, e in out]
-
-
 def highlight(text: str, spans, open_tag: str = "<b>", close_tag: str = "</b>") -> str:
     """``text`` escaped, with ``spans`` (character offsets) wrapped in the given tags."""
-    text = text or ""
-    out, pos = [], 0
-    for s, e in merge_spans(spans):
-        s, e = max(s, pos), min(e, len(text))
-        if s >= e:
-            continue
-        out += [esc(text[pos:s]), open_tag, esc(text[s:e]), close_tag]
-        pos = e
-    out.append(esc(text[pos:]))
-    return "".join(out).replace("\n", "<br>")
+    return mark_spans(text, spans, open_tag, close_tag, esc).replace("\n", "<br>")
 
 
 def display_title(result) -> str:
