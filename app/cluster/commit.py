@@ -1,9 +1,9 @@
 """The driver's side of a cluster run: plan what to do, clear half-written work, commit what workers wrote.
 
-Workers write passage fragments; only this module makes them visible, in one Lance transaction per
-commit, and then upserts the matching document rows. Passages become visible before their documents, so a
-driver killed between the two leaves passages whose file still looks new: the next run's
-:func:`clear_unfinished` deletes them before the file is indexed again. No duplicates, nothing missing.
+Workers write passage fragments; only this module makes them visible (Store.append_passage_fragments: one
+Lance transaction per commit), and then upserts the matching document rows. Passages become visible before
+their documents, so a driver killed between the two leaves passages whose file still looks new: the next
+run's :func:`clear_unfinished` deletes them before the file is indexed again. No duplicates, nothing missing.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-
 
 from app.cluster.stages import stable_doc_id
 from app.ingest.scan import scan
