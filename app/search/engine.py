@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from app.search.lexical import Bm25Retriever
+from app.search.modes import COMPONENTS
 from app.search.retriever import ExplainContext, Hits, Retriever
 from app.search.snippets import make_snippet, match_spans, query_stems
 from app.search.types import Filters, Result, SearchOptions, SearchResponse
@@ -246,7 +247,7 @@ def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, flo
         values = [s for _, s in hits if s is not None]
         spans[name] = (min(values), max(values)) if values else (0.0, 0.0)
     for cand in by_id.values():
-        for name in ("dense", "clip", "sparse", "bm25"):
+        for name in COMPONENTS:
             cand.scores.setdefault(name, None)
         if len(names) == 1:  # nothing to fuse: the component's own score, all of it its share
             cand.scores["fused"] = cand.parts[names[0]] = cand.scores[names[0]]

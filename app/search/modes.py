@@ -6,12 +6,13 @@ the words an export uses for a component. Importing it costs nothing.
 
 from __future__ import annotations
 
-# Retrieval components, each with how an export names it to a person.
+# Retrieval components, each with how an export names it to a person, in the order a result's JSON
+# ``scores`` lists the components that did not find it (app.search.engine.fuse).
 COMPONENTS: dict[str, str] = {
-    "bm25": "words (BM25)",
     "dense": "meaning (text model)",
-    "sparse": "vocabulary terms",
     "clip": "pictures (image model)",
+    "sparse": "vocabulary terms",
+    "bm25": "words (BM25)",
 }
 # Modes a search can ask for; "auto" runs everything the index supports.
 MODES = ("auto", "lexical", "dense", "sparse", "hybrid")
