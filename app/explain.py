@@ -22,6 +22,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from app.search.explanation import Explanation, Span, Term
 from app.search.retriever import ExplainContext
 
 
@@ -302,48 +303,47 @@ def _explain(context: ExplainContext, terms, results, dense_spans: bool) -> None
     text_encoder = context.text_encoder
     query_tokens = None
     for i, r in enumerate(results):
-        exp: dict = {"terms": [], "coverage": None, "sparse_score": None, "spans": [], "components": {}}
-        exp["components"] = components(r)
+        exp = Explanation(components=components(r))
         if lexical.get(r.passage_id) and r.scores.get("bm25"):
             found = lexical[r.passage_id]
-            exp["score_kind"] = "bm25"
-            exp["spans"] = sorted((s for t in found for s in t.pop("spans")), key=lambda s: s["start"])
-            exp["all_terms"] = [{"term": t["term"], "contribution": t["contribution"]} for t in found]
-            view = order_terms(found)
-            exp["terms"] = view[:TOP_TERMS]
+            exp.score_kind = "bm25"
+            exp.spans = sorted((Span.from_json(s) for t in found for s in t.pop("spans")), key=lambda s: s.start)
+            exp.all_terms = [Term(t["term"], t["contribution"]) for t in found]
+            exp.terms = [Term.from_json(t) for t in order_terms(found)[:TOP_TERMS]]
             total = float(r.scores["bm25"])
-            exp["coverage"] = round(sum(t["contribution"] for t in exp["terms"]) / total, 4) if total > 0 else None
+            exp.coverage = round(sum(t.contribution or 0.0 for t in exp.terms) / total, 4) if total > 0 else None
         if matrix is not None and q is not None and r.passage_id in vectors:
             d = vectors[r.passage_id]
             contribs = contributions(q, d)
-            exp["score_kind"] = "sparse"
+            exp.score_kind = "sparse"
             total = float(sum(c for _, c, _, _ in contribs))
-            exp["sparse_score"] = round(total, 6)
-            exp["all_terms"] = [{"id": t, "term": _vocab()[t], "contribution": c} for t, c, _, _ in contribs]
+            exp.sparse_score = round(total, 6)
+            exp.all_terms = [Term(_vocab()[t], c, id=t) for t, c, _, _ in contribs]
             if r.kind == "image":
                 shared = {_vocab()[t] for t, *_ in contribs}
                 order = np.argsort(-d[1])
                 # Shown words only: file-name debris ("##ng", ".", "jp") stays in all_terms, not here.
                 words = [(_vocab()[int(d[0][i])], float(d[1][i])) for i in order]
-                exp["image_words"] = [{"term": w, "weight": round(x, 4), "shared": w in shared}
-                                      for w, x in words if not w.startswith("##") and not _is_weak(w)
-                                      and w not in _FILE_NAME_DEBRIS]
-                view = [{"term": _vocab()[t], "contribution": round(c, 6), "query_weight": round(a, 4),
-                         "doc_weight": round(b, 4)} for t, c, a, b in contribs]
+                exp.image_words = [Term(w, weight=round(x, 4), shared=w in shared)
+                                   for w, x in words if not w.startswith("##") and not _is_weak(w)
+                                   and w not in _FILE_NAME_DEBRIS]
+                view = [Term(_vocab()[t], round(c, 6), query_weight=round(a, 4), doc_weight=round(b, 4))
+                        for t, c, a, b in contribs]
             else:
-                view, spans, expansion = term_view(contribs, r.passage_text, passage_tokens(r.passage_text))
-                exp["spans"] = spans
-                exp["expansion"] = expansion[:TOP_TERMS]
-            exp["terms"] = view[:TOP_TERMS]
-            shown = sum(t["contribution"] for t in exp["terms"])
-            exp["coverage"] = round(shown / total, 4) if total > 0 else None
+                found_terms, spans, expansion = term_view(contribs, r.passage_text, passage_tokens(r.passage_text))
+                view = [Term.from_json(t) for t in found_terms]
+                exp.spans = [Span.from_json(s) for s in spans]
+                exp.expansion = [Term.from_json(t) for t in expansion[:TOP_TERMS]]
+            exp.terms = view[:TOP_TERMS]
+            shown = sum(t.contribution or 0.0 for t in exp.terms)
+            exp.coverage = round(shown / total, 4) if total > 0 else None
         if dense_spans and i < DENSE_ALIGN_TOP and text_encoder is not None and r.kind != "image" and query_text:
             query_tokens = query_tokens or text_encoder.token_embeddings(query_text)
-            exp["spans"] = sorted(exp["spans"] + dense_alignment(text_encoder, query_tokens, r.passage_text, query_text),
-                                  key=lambda s: (s["start"], s["kind"]))
-            exp["dense_spans"] = True
+            aligned = dense_alignment(text_encoder, query_tokens, r.passage_text, query_text)
+            exp.spans = sorted(exp.spans + [Span.from_json(s) for s in aligned], key=lambda s: (s.start, s.kind))
+            exp.dense_spans = True
         else:
-            exp["dense_spans"] = False
+            exp.dense_spans = False
         r.explanation = exp
 
 

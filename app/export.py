@@ -57,8 +57,8 @@ def _schema_version() -> int:
 
 
 def _terms(result) -> str:
-    exp = result.explanation or {}
-    return ", ".join(t["term"] for t in exp.get("terms", [])[:8])
+    terms = result.explanation.terms if result.explanation is not None else []
+    return ", ".join(t.term for t in terms[:8])
 
 
 def _row(result) -> dict:

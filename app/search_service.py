@@ -104,9 +104,9 @@ def needs_dense_spans(result) -> bool:
     Images have no passage tokens to align; a result with no explanation (words-only search) has nothing
     to add them to.
     """
-    if result is None or result.kind == "image" or not isinstance(result.explanation, dict):
+    if result is None or result.kind == "image" or result.explanation is None:
         return False
-    return result.explanation.get("dense_spans") is False
+    return not result.explanation.dense_spans
 
 
 def dense_spans(searcher, req: SearchRequest, result) -> list[dict]:
@@ -126,7 +126,9 @@ def dense_spans(searcher, req: SearchRequest, result) -> list[dict]:
 
 def merge_dense_spans(result, spans: list[dict]) -> None:
     """Add ``spans`` to ``result``'s explanation (in place), ordered as app.explain orders them."""
+    from app.search.explanation import Span
+
     exp = result.explanation
-    kept = [s for s in exp.get("spans") or [] if s.get("kind") != "dense"]  # never twice
-    exp["spans"] = sorted(kept + list(spans), key=lambda s: (s["start"], s["kind"]))
-    exp["dense_spans"] = True
+    kept = [s for s in exp.spans if s.kind != "dense"]  # never twice
+    exp.spans = sorted(kept + [Span.from_json(s) for s in spans], key=lambda s: (s.start, s.kind))
+    exp.dense_spans = True

@@ -61,7 +61,7 @@ def main() -> None:
         q = retriever.sparse_vector([t for t in __import__("app.search.query", fromlist=["parse"]).parse(text)],
                                     retriever.sparse_matrix(store))
         for r in response.results:
-            exp = r.explanation
+            exp = r.explanation.to_json() if r.explanation is not None else None  # the JSON form
             if not exp or not exp["terms"] or not exp["sparse_score"]:
                 continue
             base = exp["sparse_score"]

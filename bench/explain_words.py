@@ -30,7 +30,7 @@ def check(response, score_kind: str, stats: dict) -> None:
     from app.explain import _is_weak
 
     for r in response.results:
-        exp = r.explanation or {}
+        exp = r.explanation.to_json() if r.explanation is not None else {}  # the JSON form
         terms = exp.get("terms") or []
         if not exp.get("all_terms"):
             continue

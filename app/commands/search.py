@@ -124,8 +124,8 @@ def print_results(response) -> None:
             print(f"    {len(r.meta['printings'])} printings, first {first['date']} in {first['newspaper']}")
         if r.snippet:
             print(f"    {_mark(r.snippet, r.highlights, tty)}")
-        if r.explanation and r.explanation.get("terms"):
-            print("    why: " + ", ".join(f"{t['term']} {t['contribution']:.2f}" for t in r.explanation["terms"][:6]))
+        if r.explanation is not None and r.explanation.terms:
+            print("    why: " + ", ".join(f"{t.term} {t.contribution or 0.0:.2f}" for t in r.explanation.terms[:6]))
 
 
 def interactive(demo: bool = False) -> int:

@@ -6,6 +6,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from app.search.explanation import Explanation
 from app.store import passage_filter
 
 _DATE = re.compile(r"^\d{4}(-\d{2}(-\d{2})?)?$")
@@ -85,7 +86,7 @@ class Result:
     folder: str = ""
     thumb: str = ""
     meta: dict = field(default_factory=dict)
-    explanation: dict | None = None
+    explanation: Explanation | None = None  # app.explain, with explain=True
     ranks: dict = field(default_factory=dict)  # per component, 1-based, before grouping
     parts: dict = field(default_factory=dict)  # per component, its share of the fused score
     # "words": only pass 1 (words, dates, facets) has reached this passage so far; "meaning": pass 2 too.
@@ -114,7 +115,7 @@ class Result:
         if full:
             out["passage_text"] = self.passage_text
         if self.explanation is not None:
-            out["explanation"] = self.explanation
+            out["explanation"] = self.explanation.to_json()
         return out
 
 

@@ -61,26 +61,27 @@ def match_positions(result, query: str) -> list[tuple[int, int]]:
     """The highlighted matches of ``result``'s passage, in reading order (what next/previous match visit)."""
     text = result.passage_text or result.snippet or ""
     spans = match_spans(text, query_stems(query)) if query else []
-    exp = result.explanation or {}
-    terms = [(s["start"], s["end"]) for s in exp.get("spans") or []
-             if s.get("kind", "term") == "term" and query_stems(str(s.get("term", "")))]
+    terms = [(s.start, s.end) for s in _spans(result) if s.kind == "term" and query_stems(s.term)]
     return merge_spans(spans + terms)
+
+
+def _spans(result) -> list:
+    """The explanation's spans of ``result`` (none without an explanation)."""
+    return result.explanation.spans if result.explanation is not None else []
 
 
 def passage_html(result, query: str, hovered: str = "") -> str:
     """The passage with query matches highlighted, and the hovered explanation term's spans stronger."""
     text = result.passage_text or result.snippet or ""
     spans = match_spans(text, query_stems(query)) if query else []
-    exp = result.explanation or {}
-    hover = [(s["start"], s["end"]) for s in exp.get("spans") or [] if hovered and s.get("term") == hovered]
+    hover = [(s.start, s.end) for s in _spans(result) if hovered and s.term == hovered]
     if hover:
         # Hovered term in a stronger colour; other matches stay as they were.
         body = highlight(text, hover, *HOVER_STYLE)
     else:
         # Exact term matches join the query-word highlights; dense alignments show only on hover.
         # Stop words ("of", "the") are counted in the score but would speckle the text: not highlighted.
-        terms = [(s["start"], s["end"]) for s in exp.get("spans") or []
-                 if s.get("kind", "term") == "term" and query_stems(str(s.get("term", "")))]
+        terms = [(s.start, s.end) for s in _spans(result) if s.kind == "term" and query_stems(s.term)]
         body = highlight(text, spans + terms, *_match_style())
     return f'<div style="line-height:140%">{body}</div>'
 

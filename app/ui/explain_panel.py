@@ -1,9 +1,9 @@
 """Why a result matched: top vocabulary terms as bars, coverage, component scores, image words.
 
-Renders ``result.explanation`` (see the README's explanations section): ``terms`` =
-[{term, contribution, query_weight, doc_weight}], ``coverage`` (share of the sparse score the listed
-terms explain), ``components`` = {dense, sparse, bm25, fused, ...}, and for images ``image_words`` =
-[{term, weight, shared}]; ``spans`` of kind "dense" (the text model's query-token → passage-word
+Renders ``result.explanation`` (an :class:`app.search.explanation.Explanation`): ``terms`` (term,
+contribution, query and document weights), ``coverage`` (share of the sparse score the listed terms
+explain), ``components`` = {dense, sparse, bm25, fused, ...}, and for images ``image_words`` (term,
+weight, shared); ``spans`` of kind "dense" (the text model's query-token → passage-word
 alignment, fetched on selection for any hit but the top one) are listed as pairs. Hovering a bar emits
 :attr:`ExplainPanel.termHovered` so the passage view can light up that term's spans. With no explanation,
 a short neutral note stands in.
@@ -11,6 +11,7 @@ a short neutral note stands in.
 
 from __future__ import annotations
 
+from app.search.explanation import Explanation, Term
 from app.ui.qt import (
     QColor,
     QFontMetrics,
@@ -40,12 +41,12 @@ class TermBars(QWidget):
 
     def __init__(self, parent=None):
         super().__init__(parent)
-        self.terms: list[dict] = []
+        self.terms: list[Term] = []
         self.hovered = -1
         self.setMouseTracking(True)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
-    def set_terms(self, terms: list[dict]) -> None:
+    def set_terms(self, terms: list[Term]) -> None:
         """Show the top terms in the explanation's order (content words first: app.explain.order_terms)."""
         self.terms = list(terms)[:MAX_TERMS]
         self.hovered = -1
@@ -69,7 +70,7 @@ class TermBars(QWidget):
         row = self._row_at(event.position().y())
         if row != self.hovered:
             self.hovered = row
-            self.termHovered.emit(self.terms[row]["term"] if row >= 0 else "")
+            self.termHovered.emit(self.terms[row].term if row >= 0 else "")
             self.update()
 
     def leaveEvent(self, event) -> None:  # noqa: N802 - Qt's name
@@ -86,16 +87,16 @@ class TermBars(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = QFontMetrics(self.font())
-        label_w = min(max(fm.horizontalAdvance(str(t["term"])) for t in self.terms) + 16, self.width() // 3)
+        label_w = min(max(fm.horizontalAdvance(t.term) for t in self.terms) + 16, self.width() // 3)
         value_w = fm.horizontalAdvance("00.000") + 6
         bar_w = max(10, self.width() - label_w - value_w)
-        top = max(float(t.get("contribution", 0)) for t in self.terms) or 1.0
+        top = max(float(t.contribution or 0) for t in self.terms) or 1.0
         text = self.palette().color(self.foregroundRole())
         for i, t in enumerate(self.terms):
             y = i * BAR_ROW
-            value = float(t.get("contribution", 0))
+            value = float(t.contribution or 0)
             p.setPen(text)
-            label = fm.elidedText(str(t["term"]), Qt.TextElideMode.ElideRight, label_w - 6)
+            label = fm.elidedText(t.term, Qt.TextElideMode.ElideRight, label_w - 6)
             p.drawText(QRectF(0, y, label_w - 6, BAR_ROW), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
             p.setPen(Qt.PenStyle.NoPen)
             p.setBrush(BAR_HOVER if i == self.hovered else BAR_COLOUR)
@@ -131,23 +132,23 @@ def components_text(components: dict) -> str:
     return " · ".join(parts)
 
 
-def dense_text(explanation: dict | None, passage: str) -> str:
+def dense_text(explanation: Explanation | None, passage: str) -> str:
     """'strike → walkout · docks → harbour' for the dense spans, most similar first ("" when none)."""
-    spans = [s for s in (explanation or {}).get("spans") or [] if s.get("kind") == "dense"]
-    spans.sort(key=lambda s: -float(s.get("similarity") or 0))
+    spans = [s for s in (explanation.spans if explanation is not None else []) if s.kind == "dense"]
+    spans.sort(key=lambda s: -float(s.similarity or 0))
     pairs = []
     for s in spans[:MAX_DENSE_PAIRS]:
-        word = passage[s["start"]:s["end"]] if 0 <= s["start"] < s["end"] <= len(passage) else ""
-        pairs.append(f"{s.get('term', '')} → {word}" if word else str(s.get("term", "")))
+        word = passage[s.start:s.end] if 0 <= s.start < s.end <= len(passage) else ""
+        pairs.append(f"{s.term} → {word}" if word else s.term)
     return " · ".join(pairs)
 
 
-def image_words_html(words: list[dict]) -> str:
+def image_words_html(words: list[Term]) -> str:
     """Image words as rich text; words shared with the query are marked (escaped, they come from models)."""
     parts = []
     for w in words[:24]:
-        term = esc(w.get("term", ""))
-        if w.get("shared"):
+        term = esc(w.term)
+        if w.shared:
             parts.append(f'<span style="background:#ffe7a3; color:#1f2328; font-weight:600">&nbsp;{term}&nbsp;</span>')
         else:
             parts.append(f'<span>{term}</span>')
@@ -193,27 +194,27 @@ class ExplainPanel(QWidget):
             layout.addWidget(w)
         self.set_explanation(None)
 
-    def set_explanation(self, explanation: dict | None, passage: str = "") -> None:
+    def set_explanation(self, explanation: Explanation | None, passage: str = "") -> None:
         """Show ``explanation`` (a result's), or the neutral placeholder for None.
 
         ``passage`` is the text the spans point into (to name the aligned passage words).
         """
-        exp = explanation or {}
-        terms = exp.get("terms") or []
-        words = exp.get("image_words") or []
-        components = exp.get("components") or {}
+        exp = explanation if explanation is not None else Explanation()
+        terms = exp.terms
+        words = exp.image_words or []
+        components = exp.components
         self.placeholder.setVisible(explanation is None)
         self.bars.set_terms(terms)
         self.bars.setVisible(bool(terms))
-        coverage = exp.get("coverage")
+        coverage = exp.coverage
         self.coverage.setVisible(isinstance(coverage, (int, float)))
         if isinstance(coverage, (int, float)) and not terms:
-            related = ", ".join(t["term"] for t in exp.get("expansion") or [])
+            related = ", ".join(t.term for t in exp.expansion or [])
             self.coverage.setText("No word of the passage carries this match" +
                                   (f"; related words the model added: {related}." if related else "."))
         elif isinstance(coverage, (int, float)):
-            score = "word-match (BM25)" if exp.get("score_kind") == "bm25" else "vocabulary"
-            related = ", ".join(t["term"] for t in exp.get("expansion") or [])
+            score = "word-match (BM25)" if exp.score_kind == "bm25" else "vocabulary"
+            related = ", ".join(t.term for t in exp.expansion or [])
             also = f" Related words the model added (not in the text): {related}." if related else ""
             self.coverage.setText(f"These words make up {coverage:.0%} of the {score} score. Hover one to see it "
                                   f"in the text.{also}")

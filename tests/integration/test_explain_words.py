@@ -41,7 +41,7 @@ def check(response, score_name: str) -> int:
     """Assert the three rules on every explained result; returns how many terms were checked."""
     checked = 0
     for r in response.results:
-        exp = r.explanation or {}
+        exp = r.explanation.to_json() if r.explanation is not None else {}
         terms = exp.get("terms") or []
         words = set(re.findall(r"\w+", (r.passage_text or "").lower()))
         for t in terms:
@@ -100,6 +100,6 @@ def test_words_only_explains_with_bm25_terms(collection, monkeypatch):
     checked = 0
     for q in queries:
         response = searcher.search(q, k=5, explain=True)
-        assert all(r.explanation.get("score_kind") == "bm25" for r in response.results if r.explanation["terms"])
+        assert all(r.explanation.score_kind == "bm25" for r in response.results if r.explanation.terms)
         checked += check(response, "bm25")
     assert checked > 2 * len(queries)

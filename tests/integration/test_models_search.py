@@ -110,7 +110,7 @@ def test_explanations_add_up_to_the_sparse_score(indexed):
     for query in ("harbour strike", "polio quarantine beaches", "wheat storms", "docks", "summer weather"):
         response = searcher.search(query, k=6, explain=True)
         for r in response.results:
-            exp = r.explanation
+            exp = r.explanation.to_json()  # the JSON form: what --json and the exports carry
             if r.scores.get("sparse") is None:
                 continue
             total = sum(t["contribution"] for t in exp["all_terms"])
@@ -121,7 +121,7 @@ def test_explanations_add_up_to_the_sparse_score(indexed):
             for span in exp["spans"]:
                 assert 0 <= span["start"] < span["end"] <= len(r.passage_text)
             checked += 1
-        assert [r.explanation["dense_spans"] for r in response.results][:2] == [True, False]
+        assert [r.explanation.dense_spans for r in response.results][:2] == [True, False]
     assert checked >= 5
     from app.explain import dense_spans_for
 
@@ -153,7 +153,7 @@ def test_missing_image_model_is_noted_not_fatal(home, tmp_path):
     images = searcher.search("red square", k=3, filters=Filters(kinds=("image",)), explain=True).results
     assert images[0].path == str(folder / "red square.png")
     # Found by name, and explained by the name's words: they add up to the sparse score.
-    exp = images[0].explanation
+    exp = images[0].explanation.to_json()
     shown = {w["term"] for w in exp["image_words"]}
     assert {"red", "square"} <= shown and not shown & {"png", "jp", "."}  # words, not file-name debris
     assert sum(t["contribution"] for t in exp["all_terms"]) == pytest.approx(images[0].scores["sparse"], rel=1e-4)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from app.search.explanation import Explanation
 from app.search.types import Result
 from app.ui.results_model import RESULT_ROLE
 from app.search_service import merge_dense_spans, needs_dense_spans
@@ -15,8 +16,8 @@ from tests.ui.conftest import TIMEOUT_MS, index_and_wait, make_files, search_and
 
 def _result(kind: str, explanation: dict | None) -> Result:
     return Result(rank=1, score=1.0, doc_id="d", path="/x", kind=kind, title="x", date="", snippet="",
-                  highlights=[], passage_id="p", passage_start=0, passage_end=10,
-                  passage_text="The harbour strike", explanation=explanation)
+                  highlights=[], passage_id="p", passage_start=0, passage_end=10, passage_text="The harbour strike",
+                  explanation=None if explanation is None else Explanation.from_json(explanation))
 
 
 def test_which_results_need_dense_spans_and_how_they_merge():
@@ -28,8 +29,8 @@ def test_which_results_need_dense_spans_and_how_they_merge():
     r = _result("text", {"dense_spans": False, "spans": [{"start": 4, "end": 11, "term": "harbour", "kind": "term"}]})
     merge_dense_spans(r, [{"start": 12, "end": 18, "term": "strike", "kind": "dense", "similarity": 0.9},
                           {"start": 4, "end": 11, "term": "harbour", "kind": "dense", "similarity": 0.8}])
-    assert r.explanation["dense_spans"] is True
-    assert [(s["start"], s["kind"]) for s in r.explanation["spans"]] == [(4, "dense"), (4, "term"), (12, "dense")]
+    assert r.explanation.dense_spans is True
+    assert [(s.start, s.kind) for s in r.explanation.spans] == [(4, "dense"), (4, "term"), (12, "dense")]
 
 
 @pytest.fixture
@@ -53,7 +54,7 @@ def _select(win, row: int) -> Result:
 
 
 def _dense(result: Result) -> list[dict]:
-    return [s for s in result.explanation["spans"] if s["kind"] == "dense"]
+    return [s for s in result.explanation.spans if s.kind == "dense"]
 
 
 def test_selected_hit_gets_dense_spans_stale_answers_are_dropped(qtbot, model_window, tmp_path):
@@ -61,15 +62,15 @@ def test_selected_hit_gets_dense_spans_stale_answers_are_dropped(qtbot, model_wi
     index_and_wait(qtbot, win, [make_files(tmp_path / "notes", 5)])
     response = search_and_wait(qtbot, win, "lighthouse keeper")
     assert "dense" in response.mode and len(response.results) >= 4
-    assert [r.explanation["dense_spans"] for r in response.results][:2] == [True, False]
+    assert [r.explanation.dense_spans for r in response.results][:2] == [True, False]
     qtbot.waitUntil(lambda: win.detail.result is not None, timeout=TIMEOUT_MS)
 
     # The second hit: asked for on selection, merged and shown when the answer comes.
     second = _select(win, 1)
-    before = list(second.explanation["spans"])
+    before = list(second.explanation.spans)
     assert win.searcher.dense_in_flight()
-    qtbot.waitUntil(lambda: second.explanation["dense_spans"], timeout=TIMEOUT_MS)
-    spans = second.explanation["spans"]
+    qtbot.waitUntil(lambda: second.explanation.dense_spans, timeout=TIMEOUT_MS)
+    spans = second.explanation.spans
     assert _dense(second) and all(0 <= s["start"] < s["end"] <= len(second.passage_text) for s in spans)
     assert spans == sorted(spans, key=lambda s: (s["start"], s["kind"]))
     assert [s for s in spans if s["kind"] != "dense"] == before  # the term spans are kept
@@ -86,10 +87,10 @@ def test_selected_hit_gets_dense_spans_stale_answers_are_dropped(qtbot, model_wi
     # yields to the event loop): the third hit's answer is dropped, the fourth's shown.
     third = _select(win, 2)
     fourth = _select(win, 3)
-    qtbot.waitUntil(lambda: fourth.explanation["dense_spans"], timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: fourth.explanation.dense_spans, timeout=TIMEOUT_MS)
     qtbot.waitUntil(lambda: not win.searcher.dense_in_flight(), timeout=TIMEOUT_MS)
     assert _dense(fourth) and win.detail.result is fourth
-    assert third.explanation["dense_spans"] is False and not _dense(third)
+    assert third.explanation.dense_spans is False and not _dense(third)
 
 
 def test_a_failed_alignment_is_a_status_message(qtbot, model_window, tmp_path):
@@ -102,6 +103,6 @@ def test_a_failed_alignment_is_a_status_message(qtbot, model_window, tmp_path):
     _select(win, 1)
     qtbot.waitUntil(lambda: win.statusBar().currentMessage().startswith("Could not align by meaning"),
                     timeout=TIMEOUT_MS)
-    assert broken.explanation["dense_spans"] is False
+    assert broken.explanation.dense_spans is False
     # The search process still answers.
     assert search_and_wait(qtbot, win, "lighthouse").results

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from app.resources import sample_collection
+from app.search.explanation import Explanation
 from app.ui.qt import QDropEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from tests.ui.conftest import TIMEOUT_MS, index_and_wait, make_files, search_and_wait
 
@@ -41,8 +42,8 @@ def test_explain_panel_bars_hover_and_placeholder(qtbot):
     qtbot.addWidget(panel)
     panel.resize(400, 300)
     panel.show()
-    panel.set_explanation(explanation)
-    assert [t["term"] for t in panel.bars.terms] == ["harbour", "strike", "the"]  # the stop word never leads
+    panel.set_explanation(Explanation.from_json(explanation))
+    assert [t.term for t in panel.bars.terms] == ["harbour", "strike", "the"]  # the stop word never leads
     assert "80%" in panel.coverage.text()
     assert "bm25 3.2 (#1)" in panel.components.text()
     assert not panel.placeholder.isVisible()
@@ -52,7 +53,7 @@ def test_explain_panel_bars_hover_and_placeholder(qtbot):
 
     result = Result(rank=1, score=1.0, doc_id="d", path="/x/strike.txt", kind="text", title="Strike", date="",
                     snippet=text, highlights=[], passage_id="d:0", passage_start=0, passage_end=len(text),
-                    passage_text=text, explanation=explanation)
+                    passage_text=text, explanation=Explanation.from_json(explanation))
     html = passage_html(result, "strike", hovered="harbour")
     assert html.count(HOVER_STYLE[0]) == 2 and f"{HOVER_STYLE[0]}strike" not in html
 
