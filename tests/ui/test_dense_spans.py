@@ -71,9 +71,9 @@ def test_selected_hit_gets_dense_spans_stale_answers_are_dropped(qtbot, model_wi
     assert win.searcher.dense_in_flight()
     qtbot.waitUntil(lambda: second.explanation.dense_spans, timeout=TIMEOUT_MS)
     spans = second.explanation.spans
-    assert _dense(second) and all(0 <= s["start"] < s["end"] <= len(second.passage_text) for s in spans)
-    assert spans == sorted(spans, key=lambda s: (s["start"], s["kind"]))
-    assert [s for s in spans if s["kind"] != "dense"] == before  # the term spans are kept
+    assert _dense(second) and all(0 <= s.start < s.end <= len(second.passage_text) for s in spans)
+    assert spans == sorted(spans, key=lambda s: (s.start, s.kind))
+    assert [s for s in spans if s.kind != "dense"] == before  # the term spans are kept
     panel = win.detail.explain
     assert panel.dense.isVisibleTo(win) and "→" in panel.dense.text()
 
