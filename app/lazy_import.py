@@ -76,3 +76,16 @@ def import_lancedb():
         import pyarrow.dataset  # noqa: F401  (settles pyarrow's pandas shim while pandas is hidden)
 
     return lancedb
+
+
+def import_lance():
+    """``import lance`` (pylance) without pandas, as :func:`import_lancedb`; ImportError when not installed.
+
+    pylance defers its own namespace client, so this costs pyarrow plus lance's modules: a words-only search
+    reads the index through it (``app.store.Store(lazy=True)``) instead of importing lancedb.
+    """
+    with hidden("pandas"):
+        import lance
+        import pyarrow.dataset  # noqa: F401  (as in import_lancedb)
+
+    return lance

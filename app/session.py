@@ -8,18 +8,19 @@ from app.config import Settings, data_root
 from app.store import Store
 
 
-def open_store(root: Path | None = None) -> Store:
+def open_store(root: Path | None = None, *, lazy: bool = False) -> Store:
     """The store under the data root (``LEXISCOPE_HOME`` overrides it), or the ``--index`` location.
 
     An index chosen with ``--index``/``LEXISCOPE_INDEX`` is someone else's (a cluster's, a shared drive's):
-    it opens read-only, so searching it never creates or changes anything there.
+    it opens read-only, so searching it never creates or changes anything there. ``lazy``: LanceDB opens on
+    first use and reads go through pylance until then (:class:`app.store.Store`), for a quick one-off read.
     """
     from app.location import configured
 
     location = configured() if root is None else None
     if location is not None:
-        return Store(location, read_only=True)
-    return Store(root or data_root())
+        return Store(location, read_only=True, lazy=lazy)
+    return Store(root or data_root(), lazy=lazy)
 
 
 def make_embedder(settings: Settings, store_root: Path | None = None):

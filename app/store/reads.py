@@ -1,7 +1,9 @@
 """What the store reads: rows by intent, search (full text and vectors), and what the tables were built with.
 
 A mixin of :class:`app.store.Store`, which opens ``documents`` and ``passages``; every query on them is here
-or in :mod:`app.store.upkeep`, named for what it returns.
+or in :mod:`app.store.upkeep`, named for what it returns. A lazy store (``Store(lazy=True)``, the words-only
+CLI search) has not opened LanceDB: the reads that a words search needs go to the same tables through
+pylance (:meth:`Reads._dataset`), with the same filters and the same full-text index.
 """
 
 from __future__ import annotations
@@ -24,16 +26,44 @@ class Reads:
 
     documents: LanceTable
     passages: LanceTable
+    # A lazy store's pylance datasets of the two tables (app.store.tables._open_datasets), until LanceDB opens.
+    _lance: dict | None = None
+
+    def _dataset(self, name: str):
+        """Table ``name`` as a pylance dataset while a lazy store has not opened LanceDB; else None."""
+        lance = self._lance  # one read: another thread may open LanceDB (and drop the datasets) meanwhile
+        return None if lance is None else lance[name]
+
+    def _rows(self, name: str, columns: list[str] | None, where: str | None) -> pa.Table:
+        """Rows of table ``name`` (``columns``, or all) matching ``where`` (or all), as an Arrow table."""
+        ds = self._dataset(name)
+        if ds is not None:
+            return ds.to_table(columns=columns, filter=where)
+        q = (self.documents if name == "documents" else self.passages).search()
+        if where:
+            q = q.where(where)
+        if columns:
+            q = q.select(columns)
+        return q.limit(None).to_arrow()
+
+    def _count(self, where: str | None = None) -> int:
+        """Passages matching ``where`` (all: from the table's metadata)."""
+        ds = self._dataset("passages")
+        return ds.count_rows(where) if ds is not None else self.passages.count_rows(where)
+
+    def _passages_schema(self) -> pa.Schema:
+        ds = self._dataset("passages")
+        return ds.schema if ds is not None else self.passages.schema
 
     # --- what the passages table was built with -------------------------------------------------
     def vector_columns(self) -> tuple[VectorColumn, ...]:
         """The dense vector columns recorded in the passages table metadata."""
-        raw = (self.passages.schema.metadata or {}).get(b"vectors", b"[]")
+        raw = (self._passages_schema().metadata or {}).get(b"vectors", b"[]")
         return tuple(VectorColumn(n, d, m) for n, d, m in json.loads(raw))
 
     def vocab_model(self) -> str:
         """The vocabulary (sparse) model id the passages were encoded with ("" for none)."""
-        return (self.passages.schema.metadata or {}).get(b"vocab_model", b"").decode()
+        return (self._passages_schema().metadata or {}).get(b"vocab_model", b"").decode()
 
     def needs_rebuild(self, vectors: tuple[VectorColumn, ...], vocab_model: str) -> bool:
         """True when the configured models differ from those the index was built with."""
@@ -46,29 +76,16 @@ class Reads:
     # --- reads -----------------------------------------------------------------------------------
     def document_rows(self, columns: list[str] | None = None, where: str | None = None) -> list[dict]:
         """Documents as dicts (all, or those matching ``where``)."""
-        q = self.documents.search()
-        if where:
-            q = q.where(where)
-        if columns:
-            q = q.select(columns)
-        return q.limit(None).to_arrow().to_pylist()
+        return self._rows("documents", columns, where).to_pylist()
 
     def document_table(self, columns: list[str] | None = None, where: str | None = None):
         """Documents as an arrow table (for counting in native code: a list of dicts of 100,000 documents
         is built in one call that holds the GIL for ~0.5 s, freezing the window's thread)."""
-        q = self.documents.search()
-        if where:
-            q = q.where(where)
-        if columns:
-            q = q.select(columns)
-        return q.limit(None).to_arrow()
+        return self._rows("documents", columns, where)
 
     def passage_rows(self, where: str, columns: list[str] | None = None) -> list[dict]:
         """Passages matching a filter, as dicts."""
-        q = self.passages.search().where(where)
-        if columns:
-            q = q.select(columns)
-        return q.limit(None).to_arrow().to_pylist()
+        return self._rows("passages", columns, where).to_pylist()
 
     def passages_of(self, doc_ids: list[str], columns: list[str] | None = None) -> list[dict]:
         """The passages of these documents, as dicts."""
@@ -81,8 +98,8 @@ class Reads:
 
     def pass_counts(self) -> dict:
         """Passages with words (all of them) and with meaning (pass 2 done for the current models)."""
-        total = self.passages.count_rows()
-        done = self.passages.count_rows(f"enriched = {sql_str(self.enrich_key())}") if total else 0
+        total = self._count()
+        done = self._count(f"enriched = {sql_str(self.enrich_key())}") if total else 0
         return {"words": total, "meaning": done}
 
     def counts(self) -> dict:
@@ -94,19 +111,21 @@ class Reads:
             by_state[r["state"]] = by_state.get(r["state"], 0) + 1
             if r["state"] == "indexed":
                 by_kind[r["kind"]] = by_kind.get(r["kind"], 0) + 1
-        return {"documents": len(rows), "by_state": by_state, "by_kind": by_kind, "passages": self.passages.count_rows()}
+        return {"documents": len(rows), "by_state": by_state, "by_kind": by_kind, "passages": self._count()}
 
     def passage_count(self) -> int:
         """Passages in the index (from the table's metadata: free)."""
-        return self.passages.count_rows()
+        return self._count()
 
     def passages_version(self) -> int:
         """The passages table's version: what is derived from the table (postings, caches) compares it."""
-        return self.passages.version
+        ds = self._dataset("passages")
+        return ds.version if ds is not None else self.passages.version
 
     def documents_version(self) -> int:
         """The documents table's version: what is derived from it (reprint LSH, caches) compares it."""
-        return self.documents.version
+        ds = self._dataset("documents")
+        return ds.version if ds is not None else self.documents.version
 
     def see_latest(self) -> None:
         """Make this open store see writes made since it was opened (another run, or the indexer)."""
@@ -154,12 +173,11 @@ class Reads:
 
     def documents_with_passages(self) -> set[str]:
         """The ids of the documents that have passages in the index."""
-        return set(self.passages.search().select(["doc_id"]).limit(None).to_arrow().column("doc_id").to_pylist())
+        return set(self._rows("passages", ["doc_id"], None).column("doc_id").to_pylist())
 
     def documents_lacking_meaning(self) -> Counter[str]:
         """Passages pass 2 has not done for the current models, counted per document, in table order."""
-        table = (self.passages.search().where(f"enriched != {sql_str(self.enrich_key())}").select(["doc_id"])
-                 .limit(None).to_arrow())
+        table = self._rows("passages", ["doc_id"], f"enriched != {sql_str(self.enrich_key())}")
         return Counter(table.column("doc_id").to_pylist())
 
     def passages_lacking_meaning(self, doc_ids: list[str]) -> list[dict]:
@@ -170,10 +188,7 @@ class Reads:
         """Every passage's (or these documents' passages') stored sparse vector: passage_id, doc_id, sparse_ids,
         sparse_w, as an Arrow table in table order (one query per 500 documents)."""
         def read(where: str | None) -> pa.Table:
-            q = self.passages.search().select(["passage_id", "doc_id", "sparse_ids", "sparse_w"])
-            if where:
-                q = q.where(where)
-            return q.limit(None).to_arrow()
+            return self._rows("passages", ["passage_id", "doc_id", "sparse_ids", "sparse_w"], where)
 
         if doc_ids is None:
             return read(None)
@@ -181,7 +196,7 @@ class Reads:
         parts = [t for t in parts if t.num_rows]
         if parts:
             return pa.concat_tables(parts)
-        return pa.Table.from_pylist([], schema=pa.schema([self.passages.schema.field(n) for n in
+        return pa.Table.from_pylist([], schema=pa.schema([self._passages_schema().field(n) for n in
                                                           ("passage_id", "doc_id", "sparse_ids", "sparse_w")]))
 
     # --- search ------------------------------------------------------------------------------------
@@ -193,10 +208,24 @@ class Reads:
         ``phrase``: the words in this order; ``where``: a filter from :func:`passage_filter`; ``passage_ids``:
         only these passages.
         """
+        if self._count() == 0:
+            return []
+        if passage_ids is not None:
+            only = in_list("passage_id", passage_ids)
+            where = f"({where}) AND {only}" if where else only
+        ds = self._dataset("passages")
+        if ds is not None:
+            # The same query on the same full-text (INVERTED) index as LanceDB's below: the same hits and
+            # scores (tests/integration/test_lazy_store.py).
+            from lance.query import MatchQuery as LanceMatch
+            from lance.query import PhraseQuery as LancePhrase
+
+            query = LancePhrase(text, "text") if phrase else LanceMatch(text, "text")
+            rows = ds.to_table(columns=[*columns, "_score"], full_text_query=query, filter=where,
+                               prefilter=bool(where), limit=limit).to_pylist()
+            return [(r, float(r.pop("_score"))) for r in rows]
         from lancedb.query import FullTextQuery, MatchQuery, PhraseQuery
 
-        if self.passages.count_rows() == 0:
-            return []
         # lancedb's query classes are pydantic dataclasses whose keyword fields default through
         # pydantic.Field, which mypy reads as required: hence the ignores.
         q: FullTextQuery
@@ -205,9 +234,6 @@ class Reads:
         else:
             q = MatchQuery(text, "text")  # type: ignore[call-arg]
         search = self.passages.search(q, query_type="fts").select(columns)
-        if passage_ids is not None:
-            only = in_list("passage_id", passage_ids)
-            where = f"({where}) AND {only}" if where else only
         if where:
             search = search.where(where, prefilter=True)
         return [(r, float(r.pop("_score"))) for r in search.limit(limit).to_list()]

@@ -30,6 +30,8 @@ from app.store.sql import in_list, sql_str
 from app.store.upkeep import Upkeep
 
 if TYPE_CHECKING:
+    from lancedb.table import LanceTable
+
     from app.location import IndexLocation
 
 
@@ -37,16 +39,18 @@ class Store(Reads, Upkeep):
     """Open (or create) the index under ``root``; the single writer holds ``lock``."""
 
     def __init__(self, root: Path | str | IndexLocation, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = "", *,
-                 read_only: bool = False):
+                 read_only: bool = False, lazy: bool = False):
         """``root`` is a data folder or an index location URI (``s3://…``, see app.location).
 
         ``read_only`` opens an existing index without creating anything (a shared index on a server or an
         object store): no folders, no tables, and every write is refused by LanceDB's permissions or ours.
+
+        ``lazy`` (a short-lived reader: the words-only CLI search) opens LanceDB only when ``db``,
+        ``documents`` or ``passages`` is first used; until then the reads (app.store.reads) go to the same
+        tables through pylance, whose import costs a fraction of lancedb's. It applies when pylance is
+        installed and the index is a local folder that needs nothing created, migrated or recovered;
+        otherwise the store opens as usual. The pylance datasets stay at the version they opened.
         """
-        from app.lazy_import import import_lancedb
-
-        lancedb = import_lancedb()
-
         from app.location import IndexLocation, ReadOnlyIndex
 
         os.environ.setdefault("LANCEDB_LOG", "error")
@@ -62,8 +66,22 @@ class Store(Reads, Upkeep):
         if read_only and self.location.folder and not (self.location.folder / "index").is_dir():
             # Checked before connecting: lancedb.connect would create the folder.
             raise ReadOnlyIndex(f"no Lexiscope index at {self.location} (opened read-only: nothing was created)")
-        self.db = lancedb.connect(self.location.db_uri)
         self._index_dir = self.root / "index"
+        self._create = (vectors, vocab_model)
+        self._lance = _open_datasets(self._index_dir) if lazy and self.location.folder else None
+        if self._lance is None:
+            self._connect()
+
+    def _connect(self) -> None:
+        """Open LanceDB: finish an interrupted swap, create missing tables, check versions, migrate."""
+        from app.lazy_import import import_lancedb
+        from app.location import ReadOnlyIndex
+
+        lancedb = import_lancedb()
+        read_only = self.read_only
+        vectors, vocab_model = self._create
+        self._lance = None  # from now on every read goes through LanceDB (the latest version)
+        self.db = lancedb.connect(self.location.db_uri)
         # An interrupted table swap (a folder rename) is finished by the next writer; a reader leaves it.
         if not read_only and self.location.folder and (
                 (self._index_dir / _SWAP_MARKER).exists() or (self._index_dir / "passages_next.lance").exists()):
@@ -92,6 +110,46 @@ class Store(Reads, Upkeep):
                     self._migrate()
         else:
             self.passages = self.db.create_table("passages", schema=passage_schema(vectors, vocab_model), exist_ok=True)
+
+    # The LanceDB handles. A lazy store opens LanceDB on the first use of any of them (_connect sets all three).
+    _db = None
+    _documents: LanceTable | None = None
+    _passages: LanceTable | None = None
+
+    @property
+    def db(self):
+        """The LanceDB connection."""
+        if self._db is None:
+            self._connect()
+        return self._db
+
+    @db.setter
+    def db(self, value) -> None:
+        self._db = value
+
+    @property
+    def documents(self) -> LanceTable:
+        """The documents table."""
+        if self._documents is None:
+            self._connect()
+        assert self._documents is not None  # _connect opened it (or raised)
+        return self._documents
+
+    @documents.setter
+    def documents(self, table: LanceTable) -> None:
+        self._documents = table
+
+    @property
+    def passages(self) -> LanceTable:
+        """The passages table."""
+        if self._passages is None:
+            self._connect()
+        assert self._passages is not None  # _connect opened it (or raised)
+        return self._passages
+
+    @passages.setter
+    def passages(self, table: LanceTable) -> None:
+        self._passages = table
 
     @staticmethod
     def _check_version(schema: pa.Schema) -> None:
@@ -357,3 +415,25 @@ _SWAP_MARKER = "passages_next.ready"
 _UNFINISHED = "unfinished"
 # Rows per chunk when copying a passages table (bounded memory on a big index).
 _COPY_ROWS = 20_000
+
+
+def _open_datasets(index_dir: Path) -> dict | None:
+    """The two tables as pylance datasets, for a lazy store; None when pylance is not installed or the index
+    needs the LanceDB open (a table to create, a swap to finish, an older layout to migrate)."""
+    if (index_dir / _SWAP_MARKER).exists() or (index_dir / "passages_next.lance").exists():
+        return None
+    paths = {name: index_dir / f"{name}.lance" for name in ("documents", "passages")}
+    if not all(path.is_dir() for path in paths.values()):
+        return None
+    from app.lazy_import import import_lance
+
+    try:
+        lance = import_lance()
+    except ImportError:  # pylance left out (the packaged app): LanceDB reads everything
+        return None
+    datasets = {name: lance.dataset(str(path)) for name, path in paths.items()}
+    for ds in datasets.values():
+        Store._check_version(ds.schema)  # newer than this app: refused, as the LanceDB open does
+    if schema_version_of(datasets["passages"].schema) < layout.SCHEMA_VERSION:
+        return None
+    return datasets

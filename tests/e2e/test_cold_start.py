@@ -1,4 +1,4 @@
-"""A words-only search starts only what it needs: no model runtime, no namespace REST client."""
+"""A words-only search starts only what it needs: no model runtime, no lancedb (pylance reads the index)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ PROBE = """
 import json, sys
 from app.cli import main
 main(["search", "--mode", "lexical", "--json", "harbour strike"])
-heavy = ["torch", "transformers", "onnxruntime", "tokenizers", "spacy", "lance_namespace_urllib3_client.api"]
+heavy = ["torch", "transformers", "onnxruntime", "tokenizers", "spacy", "lancedb", "lance_namespace"]
 print(json.dumps({"loaded": [m for m in heavy if m in sys.modules]}), file=sys.stderr)
 """
 

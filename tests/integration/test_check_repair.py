@@ -44,7 +44,7 @@ def home(pristine, tmp_path, monkeypatch) -> Path:
 
 
 def _without_pylance(monkeypatch) -> None:
-    """Check and repair run on lancedb alone, as in the default install (`import lance` fails); the damage
+    """Check and repair run on lancedb alone, as in the packaged app (`import lance` fails); the damage
     itself is done with pylance (tests/fixtures/corrupt.py), an independent reader of the same files."""
     block_pylance(monkeypatch)
 

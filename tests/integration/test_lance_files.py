@@ -1,5 +1,5 @@
 """app.lance_files reads the data files of every table version as pylance does, and app.check opens an
-older version behind a garbage latest manifest, with pylance not importable (the default install has none).
+older version behind a garbage latest manifest, with pylance not importable (the packaged app has none).
 Real LanceDB tables in tmp."""
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def test_garbage_is_a_manifest_error(tmp_path):
 
 
 def test_an_older_version_opens_behind_a_garbage_latest_manifest_without_pylance(table_dir, monkeypatch):
-    block_pylance(monkeypatch)  # as in the default install: `import lance` fails
+    block_pylance(monkeypatch)  # as in the packaged app: `import lance` fails
     with pytest.raises(ModuleNotFoundError):
         import lance  # noqa: F401
     versions = sorted(manifest_files(table_dir))
