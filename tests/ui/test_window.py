@@ -45,7 +45,7 @@ def test_dropped_folder_is_indexed_and_findable(qtbot, window, tmp_path):
     # Words only still explains: BM25's term contributions, as the passage's own words.
     explain = window.detail.explain
     assert not explain.placeholder.isVisibleTo(window.detail)
-    assert {t["term"] for t in explain.bars.terms} == {"strike", "harbour"}
+    assert {t.term for t in explain.bars.terms} == {"strike", "harbour"}
     assert "BM25" in explain.coverage.text()
 
 
