@@ -245,6 +245,14 @@ class Reads:
         ``nprobes`` and ``refine_factor`` tune the ANN index where the column has one (app.search.vector_index);
         ``where``: a filter from :func:`passage_filter`, applied before the search.
         """
+        ds = self._dataset("passages")
+        if ds is not None and not any(column in d.field_names for d in ds.describe_indices()):
+            # No ANN index: an exact scan, the same in pylance as in LanceDB (tests/integration/test_lazy_store.py).
+            # A column with one is searched by LanceDB (opened here), whose ANN settings are the measured ones.
+            nearest = {"column": column, "q": vector, "k": limit, "metric": "cosine"}
+            rows = ds.to_table(columns=[*columns, "_distance"], nearest=nearest, filter=where,
+                               prefilter=bool(where)).to_pylist()
+            return [(r, 1.0 - float(r.pop("_distance"))) for r in rows]
         search = self.passages.search(vector, vector_column_name=column).distance_type("cosine")
         if nprobes:
             search = search.nprobes(nprobes)

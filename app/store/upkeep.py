@@ -16,19 +16,28 @@ class Upkeep:
 
     documents: LanceTable
     passages: LanceTable
+    _lance: dict | None = None  # a lazy store's pylance datasets (app.store.reads)
 
     def _table(self, name: str):
         return {"passages": self.passages, "documents": self.documents}[name]
+
+    def _indexes(self, table: str) -> list[tuple[str, list[str]]]:
+        """(type, columns) of each index of a table (through pylance while a lazy store has not opened LanceDB)."""
+        lance = self._lance
+        if lance is not None:
+            return [(d.index_type, list(d.field_names)) for d in lance[table].describe_indices()]
+        return [(str(ix.index_type), list(ix.columns)) for ix in self._table(table).list_indices()]
 
     def indexed_columns(self, kind: str, table: str = "passages") -> set[str]:
         """Columns of a table ("passages" or "documents") with an index of ``kind``: "text" (full text),
         "id" (BTree) or "vector" (IVF)."""
         out: set[str] = set()
-        for ix in self._table(table).list_indices():
-            index_type = str(ix.index_type).upper()
+        for index_type, columns in self._indexes(table):
+            # LanceDB and pylance name them differently ("FTS"/"Inverted", "IvfSq"/"IVF_SQ").
+            index_type = index_type.upper()
             if (kind == "text" and index_type in ("FTS", "INVERTED")) or (kind == "id" and index_type == "BTREE") \
                     or (kind == "vector" and index_type.startswith("IVF")):
-                out.update(ix.columns)
+                out.update(columns)
         return out
 
     def ensure_text_index(self) -> None:

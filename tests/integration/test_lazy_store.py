@@ -153,3 +153,54 @@ def test_lazy_store_refuses_a_newer_index(home, monkeypatch):
     monkeypatch.setattr(store_module, "SCHEMA_VERSION", version)
     with pytest.raises(IndexTooNew, match="newer Lexiscope"):
         Store(home, lazy=True)
+
+
+def _vector_rows(rng, n: int) -> tuple[list[dict], list[dict]]:
+    """``n`` passages over 10 documents with 16-d unit vectors; every seventh has none (as an image under the
+    text model)."""
+    import numpy as np
+
+    docs, rows = [], []
+    for d in range(10):
+        doc = _doc(d)
+        doc["n_passages"] = n // 10
+        docs.append(doc)
+        for i in range(n // 10):
+            vec = rng.standard_normal(16).astype(np.float32)
+            k = d * (n // 10) + i
+            rows.append({**_passages(d, TEXTS[d % len(TEXTS)])[0], "passage_id": f"d{d}:{i}", "ordinal": i,
+                         "vec_text": None if k % 7 == 0 else (vec / np.linalg.norm(vec)).tolist()})
+    return docs, rows
+
+
+def test_lazy_vector_search_equals_lancedb(home):
+    import numpy as np
+
+    from app.store import VectorColumn
+
+    rng = np.random.default_rng(3)
+    store = Store(home, vectors=(VectorColumn("vec_text", 16, "test-vectors"),), vocab_model="")
+    docs, rows = _vector_rows(rng, 300)
+    with store.lock():
+        store.write_batch(docs, rows)
+        finish(store)
+    queries = [rng.standard_normal(16).astype(np.float32) for _ in range(4)]
+
+    def same_vector_reads():
+        eager, lazy = Store(home), Store(home, lazy=True)
+        for kind in ("text", "id", "vector"):
+            assert lazy.indexed_columns(kind) == eager.indexed_columns(kind)
+        assert lazy.indexed_columns("id", "documents") == eager.indexed_columns("id", "documents")
+        for q in queries:
+            for where in (None, "kind = 'news'", "date >= '1916-06-01'"):
+                _same_hits(lazy.vector_search(q, "vec_text", where=where, limit=20, columns=HIT_COLUMNS),
+                           eager.vector_search(q, "vec_text", where=where, limit=20, columns=HIT_COLUMNS))
+        return lazy
+
+    # No ANN index: the exact scan, through pylance.
+    assert same_vector_reads()._lance is not None
+    # An ANN index on the column: the lazy store opens LanceDB and searches the index with it.
+    with store.lock():
+        store.create_vector_index("vec_text", 258)
+    assert Store(home).indexed_columns("vector") == {"vec_text"}
+    assert same_vector_reads()._lance is None
