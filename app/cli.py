@@ -19,8 +19,8 @@ COMMAND_MODULES = ("index", "search", "export", "status", "forget", "check", "mo
 INDEX_COMMANDS = {"index", "search", "export", "status", "forget", "facets", "parallels"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser, with every subcommand registered."""
+def build_parser(commands: tuple[str, ...] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The argument parser, with every subcommand registered (or only ``commands``)."""
     parser = argparse.ArgumentParser(prog="lexiscope", description="Search your folders by meaning.")
     parser.add_argument("--version", action="version", version=f"lexiscope {__version__}")
     parser.add_argument("--demo", action="store_true", help="open the window on the bundled sample collection")
@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.epilog = ("lexiscope FOLDER... opens the window and indexes those folders (what the menu entry and a "
                      "drop on the launcher do).")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in commands:
         try:
             module = importlib.import_module(f"app.commands.{name}")
         except ModuleNotFoundError as exc:
@@ -50,16 +50,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point for ``lexiscope``."""
-    import multiprocessing
+    if getattr(sys, "frozen", False):
+        import multiprocessing
 
-    # The window indexes and searches in child processes; a frozen (PyInstaller) build must not
-    # re-run the app in each of them.
-    multiprocessing.freeze_support()
+        # The window indexes and searches in child processes; a frozen (PyInstaller) build must not
+        # re-run the app in each of them (freeze_support does nothing in a build that is not frozen).
+        multiprocessing.freeze_support()
     os.environ.setdefault("LANCEDB_LOG", "error")
     os.environ.setdefault("LANCE_LOG", "error")
     private_writes()
-    parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
+    # `lexiscope search …` needs the search command's parser alone: importing the other commands' modules
+    # (the model resolver, the exporters…) is a tenth of a cold search. Anything else gets them all.
+    first = next((word for word in argv if not word.startswith("-")), None)
+    parser = build_parser((first,) if first in COMMAND_MODULES else COMMAND_MODULES)
     options, folders = split_folders(parser, argv)
     args = parser.parse_args(options)
     args.folders = folders

@@ -16,7 +16,10 @@ PROBE = """
 import json, sys
 from app.cli import main
 main(["search", "--mode", "lexical", "--json", "harbour strike"])
-heavy = ["torch", "transformers", "onnxruntime", "tokenizers", "spacy", "lancedb", "lance_namespace"]
+heavy = ["torch", "transformers", "onnxruntime", "tokenizers", "spacy", "lancedb", "lance_namespace", "pandas",
+         # the other commands' modules (app.cli builds the search command's parser alone) and the stemmers of
+         # languages other than English (app.search.snippets)
+         "app.commands.models", "models", "app.export", "snowballstemmer.german_stemmer"]
 print(json.dumps({"loaded": [m for m in heavy if m in sys.modules]}), file=sys.stderr)
 """
 
