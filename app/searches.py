@@ -78,31 +78,47 @@ class SearchBook:
         self.history = [_entry(e) for e in raw.get("history", []) if isinstance(e, dict) and "query" in e]
         self.saved = {str(k): _entry(v) for k, v in (raw.get("saved") or {}).items() if isinstance(v, dict)}
 
-    def save(self) -> None:
-        """Write the file atomically (not when it came from a newer Lexiscope)."""
+    def to_json(self) -> str | None:
+        """The file's text as it stands now; None when the file came from a newer Lexiscope (never written)."""
         if self.read_only:
-            return
+            return None
         data = {"version": SEARCHES_VERSION, "history": [asdict(h) for h in self.history],
                 "saved": {k: asdict(v) for k, v in self.saved.items()}}
+        return json.dumps(data, indent=2, ensure_ascii=False)
+
+    def write(self, text: str) -> None:
+        """Write ``text`` (from :meth:`to_json`) as the file, atomically.
+
+        Split from :meth:`save` so the window can take the snapshot on its GUI thread and leave the disk
+        write to a worker (app.ui.window_search); calls must not overlap (they share the temporary file).
+        """
         tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, self.path)
 
-    def remember(self, search: SavedSearch) -> None:
-        """Put ``search`` at the top of the history (a repeat moves up) and persist."""
+    def save(self) -> None:
+        """Write the file atomically (not when it came from a newer Lexiscope)."""
+        text = self.to_json()
+        if text is not None:
+            self.write(text)
+
+    def remember(self, search: SavedSearch, persist: bool = True) -> None:
+        """Put ``search`` at the top of the history (a repeat moves up) and, with ``persist``, save."""
         if not search.query.strip():
             return
         self.history = [search] + [h for h in self.history if h.key() != search.key()]
         del self.history[HISTORY_MAX:]
-        self.save()
+        if persist:
+            self.save()
 
-    def save_as(self, name: str, search: SavedSearch) -> None:
-        """Save ``search`` under ``name`` (replacing one of that name) and persist."""
+    def save_as(self, name: str, search: SavedSearch, persist: bool = True) -> None:
+        """Save ``search`` under ``name`` (replacing one of that name) and, with ``persist``, write the file."""
         name = name.strip()
         if not name:
             raise ValueError("a saved search needs a name")
         self.saved[name] = search
-        self.save()
+        if persist:
+            self.save()
 
     def forget(self, name: str) -> bool:
         """Delete the saved search ``name``; True if there was one."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from app.search.snippets import match_spans, query_stems
@@ -57,11 +58,23 @@ def load_image(path: str, px: int = IMAGE_PX):
     return None if image.isNull() else image
 
 
+@lru_cache(maxsize=4096)
+def _stems(words: str) -> frozenset[str]:
+    """query_stems, remembered: every explanation term of a shown hit is stemmed again on each render."""
+    return frozenset(query_stems(words))
+
+
+def warm_up() -> None:
+    """Load what showing the first hit needs, on a worker at start-up: the stemmer would otherwise be
+    imported on the GUI thread when the first answer shows."""
+    match_spans("warming up the stemmer", set(_stems("warming")))
+
+
 def match_positions(result, query: str) -> list[tuple[int, int]]:
     """The highlighted matches of ``result``'s passage, in reading order (what next/previous match visit)."""
     text = result.passage_text or result.snippet or ""
-    spans = match_spans(text, query_stems(query)) if query else []
-    terms = [(s.start, s.end) for s in _spans(result) if s.kind == "term" and query_stems(s.term)]
+    spans = match_spans(text, set(_stems(query))) if query else []
+    terms = [(s.start, s.end) for s in _spans(result) if s.kind == "term" and _stems(s.term)]
     return merge_spans(spans + terms)
 
 
@@ -73,7 +86,7 @@ def _spans(result) -> list:
 def passage_html(result, query: str, hovered: str = "") -> str:
     """The passage with query matches highlighted, and the hovered explanation term's spans stronger."""
     text = result.passage_text or result.snippet or ""
-    spans = match_spans(text, query_stems(query)) if query else []
+    spans = match_spans(text, set(_stems(query))) if query else []
     hover = [(s.start, s.end) for s in _spans(result) if hovered and s.term == hovered]
     if hover:
         # Hovered term in a stronger colour; other matches stay as they were.
@@ -81,7 +94,7 @@ def passage_html(result, query: str, hovered: str = "") -> str:
     else:
         # Exact term matches join the query-word highlights; dense alignments show only on hover.
         # Stop words ("of", "the") are counted in the score but would speckle the text: not highlighted.
-        terms = [(s.start, s.end) for s in _spans(result) if s.kind == "term" and query_stems(s.term)]
+        terms = [(s.start, s.end) for s in _spans(result) if s.kind == "term" and _stems(s.term)]
         body = highlight(text, spans + terms, *_match_style())
     return f'<div style="line-height:140%">{body}</div>'
 

@@ -17,19 +17,11 @@ from pathlib import Path
 from app.config import Settings
 from app.ui.index_process import IndexServer
 from app.ui.progress_text import RateMeter
-from app.search_service import open_store_retrying
 from app.ui.qt import QObject, Signal
 from app.ui.state import UiState
 from app.ui.workers import Task, TaskRunner
 
 IDLE, RUNNING, STOPPING, PAUSED = "idle", "running", "stopping", "paused"
-
-
-def source_summary(sources: list[str]) -> dict:
-    """Per-folder counts, totals by kind, and every skipped or failed file (runs on a worker; app.sources)."""
-    from app.sources import source_summary as summary
-
-    return summary(open_store_retrying(), sources)
 
 
 def count_files(paths: list[str], should_stop) -> int | None:
@@ -42,13 +34,6 @@ def count_files(paths: list[str], should_stop) -> int | None:
         if n % 500 == 0 and should_stop():
             return None
     return n
-
-
-def facet_counts():
-    """Newspaper, place, entity and date counts of the index, for the facet sidebar (runs on a worker)."""
-    from app.news.facets import news_facets
-
-    return news_facets(open_store_retrying(), top=40)
 
 
 class IndexController(QObject):

@@ -9,38 +9,27 @@ from __future__ import annotations
 from app.search.snippets import match_spans, query_stems
 from app.ui.detail_pane import _match_style, load_image
 from app.ui.qt import QDialog, QLabel, QPixmap, Qt, QTextBrowser, QTextCursor, QVBoxLayout
+from app.ui.search_process import document_text_in
 from app.ui.text import highlight
 
 PREVIEW_PX = 900
 
 
-def document_text(result) -> tuple[str, int]:
+def document_text(result, store=None) -> tuple[str, int]:
     """The document's text put back together from its passages, and where the hit's passage starts in it.
 
-    Falls back to the passage alone when the index cannot be read (a concurrent re-index).
+    ``store``: an open Store (the search process passes its own); None opens one here. Falls back to the
+    passage alone when the index cannot be read (a concurrent re-index).
     """
-    try:
-        from app.search_service import open_store_retrying
-
-        rows = open_store_retrying().passages_of([result.doc_id], ["start", "text"])
-    except Exception:  # noqa: BLE001 - a quick look never fails: the passage is still there
-        rows = []
-    if not rows:
-        return result.passage_text or result.snippet or "", 0
-    text = ""
-    for row in sorted(rows, key=lambda r: r["start"]):
-        start, part = int(row["start"]), row["text"] or ""
-        if start >= len(text):
-            text += " " * (start - len(text)) + part
-        else:  # overlapping passages: add only what is new
-            text += part[len(text) - start:]
-    return text, int(result.passage_start or 0)
+    return document_text_in(store, result)
 
 
 class PreviewDialog(QDialog):
     """A quick look at one result."""
 
-    def __init__(self, result, query: str, parent=None):
+    def __init__(self, result, query: str, parent=None, document: tuple[str, int] | None = None):
+        """``document``: the text and passage start already read (by the search process, off the GUI
+        thread, as the window does); None reads it here."""
         super().__init__(parent)
         self.setWindowTitle(result.title or result.path)
         self.matches: list[tuple[int, int]] = []
@@ -57,7 +46,7 @@ class PreviewDialog(QDialog):
                 label.setText("This image cannot be shown.")
             layout.addWidget(label)
             return
-        text, at = document_text(result)
+        text, at = document if document is not None else document_text(result)
         self.matches = match_spans(text, query_stems(query)) if query else []
         self.view = QTextBrowser()
         self.view.setHtml(f'<div style="line-height:140%">{highlight(text, self.matches, *_match_style())}</div>')

@@ -43,6 +43,7 @@ from PySide6.QtGui import (
     QDropEvent,
     QFont,
     QFontMetrics,
+    QGradient,
     QGuiApplication,
     QIcon,
     QImage,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from app.ui.qt import (
     QColor,
     QFont,
     QFontMetrics,
+    QGradient,
     QPainter,
     QPalette,
     QPixmap,
@@ -50,8 +53,44 @@ def score_text(result) -> str:
     return f"{result.score:.3g}"
 
 
+def warm_up() -> None:
+    """Create, on a worker at start-up, the Qt enum types PySide builds lazily on first use that the first
+    painted row needs: QPainter.fillRect's overloads take QGradient's five enums, and building them took
+    ~50 ms on the GUI thread at the first result list (shiboken's lazy enums are plain Python classes)."""
+    for name in ("Type", "Spread", "CoordinateMode", "InterpolationMode", "Preset"):
+        getattr(QGradient, name)
+
+
+# Laid-out row texts kept for repaints (selection moves, scrolling back): a list shows 50-100 rows.
+DOC_CACHE = 256
+
+
 class ResultDelegate(QStyledItemDelegate):
     """Draws result rows of a fixed height so the list scrolls smoothly."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        # (row html, font, width) -> its laid-out QTextDocument. Parsing and laying out the rich text is most of a
+        # row's paint; every selection change or scroll repaints the visible rows, on the GUI thread.
+        self._docs: OrderedDict[tuple[str, str, int], QTextDocument] = OrderedDict()
+        self._pixmaps: dict[int, QPixmap] = {}  # thumbnail QImage.cacheKey() -> its pixmap
+        self._badges: dict[tuple, QPixmap] = {}
+
+    def _document(self, html: str, font: QFont, width: int) -> QTextDocument:
+        key = (html, font.key(), width)
+        doc = self._docs.get(key)
+        if doc is not None:
+            self._docs.move_to_end(key)
+            return doc
+        doc = QTextDocument()
+        doc.setDefaultFont(font)
+        doc.setDocumentMargin(0)
+        doc.setTextWidth(width)
+        doc.setHtml(html)
+        self._docs[key] = doc
+        if len(self._docs) > DOC_CACHE:
+            self._docs.popitem(last=False)
+        return doc
 
     def sizeHint(self, option, index) -> QSize:  # noqa: N802 - Qt's name
         """Every row has the same height; the width follows the view."""
@@ -86,33 +125,49 @@ class ResultDelegate(QStyledItemDelegate):
         painter.drawText(score_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, score_text(result))
 
         text_rect = QRect(icon.right() + PAD, rect.top() - 2, rect.width() - ICON - 2 * PAD - score_w, rect.height() + 4)
-        doc = QTextDocument()
-        doc.setDefaultFont(option.font)
-        doc.setDocumentMargin(0)
-        doc.setTextWidth(text_rect.width())
-        doc.setHtml(item_html(result, fg.name(), dim.name(QColor.NameFormat.HexRgb)))
+        doc = self._document(item_html(result, fg.name(), dim.name(QColor.NameFormat.HexRgb)), option.font,
+                             text_rect.width())
         painter.translate(text_rect.topLeft())
         painter.setClipRect(QRectF(0, 0, text_rect.width(), text_rect.height()))
         doc.drawContents(painter, QRectF(0, 0, text_rect.width(), text_rect.height()))
         painter.restore()
 
-    @staticmethod
-    def _paint_icon(painter: QPainter, rect: QRect, result, thumb) -> None:
+    def _paint_icon(self, painter: QPainter, rect: QRect, result, thumb) -> None:
         if thumb is not None and not thumb.isNull():
-            pix = QPixmap.fromImage(thumb)
+            pix = self._pixmaps.get(thumb.cacheKey())
+            if pix is None:  # converted once per thumbnail, not on every repaint
+                pix = self._pixmaps[thumb.cacheKey()] = QPixmap.fromImage(thumb)
+                if len(self._pixmaps) > DOC_CACHE:
+                    self._pixmaps.pop(next(iter(self._pixmaps)))
             x = rect.left() + (rect.width() - pix.width()) // 2
             y = rect.top() + (rect.height() - pix.height()) // 2
             painter.drawPixmap(x, y, pix)
             return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        colour = QColor(KIND_COLOURS.get(result.kind, "#777777"))
-        badge = QRectF(rect.adjusted(8, 14, -8, -14))
-        painter.setPen(Qt.PenStyle.NoPen)
-        painter.setBrush(colour.lighter(170))
-        painter.drawRoundedRect(badge, 6, 6)
-        painter.setPen(colour.darker(130))
-        font = painter.font()
+        painter.drawPixmap(rect.topLeft(), self._badge(result.kind or "file", rect.size(), painter.device().devicePixelRatioF(),
+                                                      painter.font()))
+
+    def _badge(self, kind: str, size: QSize, dpr: float, base_font: QFont) -> QPixmap:
+        """The kind badge ("TEXT", "NEWS" …) for rows without a thumbnail, drawn once per kind and size."""
+        key = (kind, size.width(), size.height(), dpr, base_font.key())
+        pix = self._badges.get(key)
+        if pix is not None:
+            return pix
+        pix = QPixmap(size * dpr)
+        pix.setDevicePixelRatio(dpr)
+        pix.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pix)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        colour = QColor(KIND_COLOURS.get(kind, "#777777"))
+        badge = QRectF(QRect(0, 0, size.width(), size.height()).adjusted(8, 14, -8, -14))
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(colour.lighter(170))
+        p.drawRoundedRect(badge, 6, 6)
+        p.setPen(colour.darker(130))
+        font = QFont(base_font)
         font.setBold(True)
         font.setPointSizeF(8)
-        painter.setFont(font)
-        painter.drawText(badge, Qt.AlignmentFlag.AlignCenter, (result.kind or "file").upper())
+        p.setFont(font)
+        p.drawText(badge, Qt.AlignmentFlag.AlignCenter, kind.upper())
+        p.end()
+        self._badges[key] = pix
+        return pix

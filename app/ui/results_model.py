@@ -1,4 +1,4 @@
-"""The result list as a Qt model, and a proxy that sorts it by relevance, date or title."""
+"""The result list as a Qt model, kept in the order shown (relevance, date or title), and its proxy."""
 
 from __future__ import annotations
 
@@ -11,24 +11,58 @@ THUMB_ROLE = Qt.ItemDataRole.UserRole + 2
 SORTS = {"relevance": "Relevance", "date": "Date", "title": "Title"}
 
 
+def ordered(results: list, mode: str) -> list:
+    """``results`` in the order ``mode`` shows them: relevance is the engine's rank, dates newest first
+    (undated last), titles A–Z (case-folded); rank breaks every tie."""
+    by_rank = sorted(results, key=lambda r: r.rank)
+    if mode == "date":
+        # sorted() is stable, reverse=True too: equal dates keep their rank order.
+        return sorted((r for r in by_rank if r.date), key=lambda r: r.date, reverse=True) + [
+            r for r in by_rank if not r.date]
+    if mode == "title":
+        return sorted(by_rank, key=lambda r: r.title.casefold())
+    return by_rank
+
+
 class ResultsModel(QAbstractListModel):
-    """Holds the results of the last search and their thumbnails (QImage, loaded off-thread)."""
+    """Holds the results of the last search, in display order, and their thumbnails (QImage, loaded off-thread).
+
+    The order is kept here, computed once in Python per list or sort change, rather than by a sorting proxy:
+    a proxy's ``lessThan`` in Python is called a few hundred times per list (each call two ``data()`` calls
+    across the Qt/Python boundary), on the GUI thread, every time a search answers.
+    """
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._results: list = []
         self._thumbs: dict = {}
+        self.mode = "relevance"
 
     def set_results(self, results: list, thumbs: dict | None = None) -> None:
-        """Replace the whole list."""
+        """Replace the whole list (shown in the current order)."""
         self.beginResetModel()
-        self._results = list(results)
+        self._results = ordered(results, self.mode)
         self._thumbs = dict(thumbs or {})
         self.endResetModel()
 
+    def set_order(self, mode: str) -> None:
+        """Show the rows by ``mode`` (a key of SORTS); the selection stays on the same results."""
+        mode = mode if mode in SORTS else "relevance"
+        if mode == self.mode:
+            return
+        self.mode = mode
+        self.layoutAboutToBeChanged.emit()
+        old, new = self._results, ordered(self._results, mode)
+        where = {id(r): i for i, r in enumerate(new)}
+        persistent = self.persistentIndexList()
+        self._results = new
+        self.changePersistentIndexList(
+            persistent, [self.index(where[id(old[p.row()])], 0) if p.isValid() else QModelIndex() for p in persistent])
+        self.layoutChanged.emit()
+
     def results(self) -> list:
         """The results, in rank order."""
-        return list(self._results)
+        return sorted(self._results, key=lambda r: r.rank)
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802, B008 - Qt's name and default (never mutated)
         """Number of results."""
@@ -39,40 +73,28 @@ class ResultsModel(QAbstractListModel):
         if not index.isValid() or index.row() >= len(self._results):
             return None
         r = self._results[index.row()]
+        if role == RESULT_ROLE:  # first: the delegate and the window ask for this one most
+            return r
         if role == Qt.ItemDataRole.DisplayRole:
             return r.title
         if role == Qt.ItemDataRole.ToolTipRole:
             return tooltip(r.path)
-        if role == RESULT_ROLE:
-            return r
         if role == THUMB_ROLE:
             return self._thumbs.get(r.path)
         return None
 
 
 class ResultsProxy(QSortFilterProxyModel):
-    """Sorts results; relevance is the engine's rank, dates sort newest first, titles A–Z."""
+    """The view's model: passes the rows through in the source model's order (which does the sorting)."""
 
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.mode = "relevance"
+    @property
+    def mode(self) -> str:
+        """The current sort (a key of SORTS)."""
+        source = self.sourceModel()
+        return source.mode if isinstance(source, ResultsModel) else "relevance"
 
     def set_mode(self, mode: str) -> None:
         """Sort by ``mode`` (a key of SORTS)."""
-        self.mode = mode if mode in SORTS else "relevance"
-        self.invalidate()
-        self.sort(0, Qt.SortOrder.AscendingOrder)
-
-    def lessThan(self, left, right) -> bool:  # noqa: N802 - Qt's name
-        """Order two rows by the current mode, rank breaking ties."""
-        a, b = left.data(RESULT_ROLE), right.data(RESULT_ROLE)
-        if self.mode == "date":
-            # Newest first; undated results last; rank breaks ties.
-            if (a.date or "") != (b.date or ""):
-                if not a.date or not b.date:
-                    return bool(a.date)
-                return a.date > b.date
-            return a.rank < b.rank
-        if self.mode == "title":
-            return (a.title.casefold(), a.rank) < (b.title.casefold(), b.rank)
-        return a.rank < b.rank
+        source = self.sourceModel()
+        if isinstance(source, ResultsModel):
+            source.set_order(mode)

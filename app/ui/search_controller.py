@@ -82,6 +82,27 @@ class SearchController(QObject):
             return
         self._start_dense(wanted)
 
+    def counts(self, sources: list[str], on_summary, on_facets, on_failed=None) -> None:
+        """The Sources dock's per-folder summary and the facet counts, read by the search process.
+
+        There, not on a pool thread here: opening the index imports LanceDB (hundreds of modules) and the
+        counts run Python over every row; in the window's process both held its GIL and froze the window
+        while it opened a big index (bench/gui_responsiveness.py --home).
+        """
+        server = self.server
+        self.runner.start(lambda task: server.summary(sources, task.should_stop), name="sources", done=on_summary,
+                          failed=on_failed)
+        self.runner.start(lambda task: server.facets(task.should_stop), name="facets", done=on_facets)
+
+    def fetch_document(self, result, done) -> None:
+        """Read ``result``'s whole document text in the search process; ``done((text, passage_start))``.
+
+        If that fails, ``done`` gets the hit's passage alone (a quick look never fails).
+        """
+        server = self.server
+        self.runner.start(lambda task: server.document(result, task.should_stop), name="document", done=done,
+                          failed=lambda error: done((result.passage_text or result.snippet or "", 0)))
+
     def dense_in_flight(self) -> bool:
         """True while a dense-spans request is running or waiting."""
         return self._dense_running is not None or self._dense_pending is not None

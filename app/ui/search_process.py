@@ -33,24 +33,35 @@ class Stopped(Exception):
 
 
 def _serve(settings, use_models: bool, inbox, outbox) -> None:
-    """The child's loop: build the searcher when needed, answer requests until told to quit.
+    """The child's loop: open the store and build the searcher when needed, answer until told to quit.
 
     Requests: ("warm",), ("search", SearchRequest), ("dense_spans", SearchRequest, Result) → the spans
-    list, ("reset", settings), ("quit",). Answers: ("status", text)*, then ("ok"|"ready", value) or
-    ("error", message, traceback).
+    list, ("summary", [folder]) → app.sources.source_summary, ("facets",) → app.news.facets.Facets,
+    ("document", Result) → (the document's text, where the hit's passage starts), ("reset", settings),
+    ("quit",). Answers: ("status", text)*, then ("ok"|"ready", value) or ("error", message, traceback).
+    The store-only requests (summary, facets, document) need no models: they answer before the first
+    search has loaded them, and they keep LanceDB and its imports out of the window's process.
     """
     from app.ui.index_process import _lower_priority
     from app.search_service import dense_spans, open_store_retrying, refresh, run_search
 
     _lower_priority(NICE)
+    store = None
     searcher = None
 
-    def build():
+    def open_store():
+        nonlocal store
+        if store is None:
+            store = open_store_retrying()
+        else:
+            refresh(store)
+        return store
+
+    def build(store):
         outbox.put(("status", "Loading the index and search models…"))
         from app.search.engine import Searcher
         from app.session import make_searcher
 
-        store = open_store_retrying()
         if use_models:
             return make_searcher(store, settings)
         from app.explain import explain_results
@@ -63,13 +74,26 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
         if kind == "quit":
             return
         if kind == "reset":  # after indexing: reopen the store (models stay cached in this process)
-            searcher = None
+            store = searcher = None
             if len(message) > 1:
                 settings = message[1]
             continue
         try:
+            if kind == "summary":
+                from app.sources import source_summary
+
+                outbox.put(("ok", source_summary(open_store(), message[1])))
+                continue
+            if kind == "facets":
+                from app.news.facets import news_facets
+
+                outbox.put(("ok", news_facets(open_store(), top=40)))
+                continue
+            if kind == "document":
+                outbox.put(("ok", document_text_in(open_store(), message[1])))
+                continue
             if searcher is None:
-                searcher = build()
+                searcher = build(open_store())
             else:
                 refresh(searcher.store)
             if kind == "warm":
@@ -79,9 +103,34 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
             else:
                 outbox.put(("ok", run_search(searcher, message[1])))
         except BaseException as exc:  # noqa: BLE001 - reported to the window, the child keeps serving
-            if kind != "dense_spans":  # one passage failing to align says nothing about the searcher
-                searcher = None
+            if kind in ("warm", "search"):  # one passage failing to align, or a count, says nothing of the searcher
+                store = searcher = None
             outbox.put(("error", f"{type(exc).__name__}: {exc}", traceback.format_exc()))
+
+
+def document_text_in(store, result) -> tuple[str, int]:
+    """The document's text put back together from its passages, and where the hit's passage starts in it.
+
+    ``store`` None opens one. Falls back to the passage alone when the index cannot be read (a concurrent
+    re-index): a quick look never fails. (Here, without Qt, so the search process can answer it.)
+    """
+    try:
+        from app.search_service import open_store_retrying
+
+        store = store if store is not None else open_store_retrying()
+        rows = store.passages_of([result.doc_id], ["start", "text"])
+    except Exception:  # noqa: BLE001 - a quick look never fails: the passage is still there
+        rows = []
+    if not rows:
+        return result.passage_text or result.snippet or "", 0
+    text = ""
+    for row in sorted(rows, key=lambda r: r["start"]):
+        start, part = int(row["start"]), row["text"] or ""
+        if start >= len(text):
+            text += " " * (start - len(text)) + part
+        else:  # overlapping passages: add only what is new
+            text += part[len(text) - start:]
+    return text, int(result.passage_start or 0)
 
 
 class SearchServer:
@@ -146,6 +195,18 @@ class SearchServer:
     def dense_spans(self, request, result, should_stop=lambda: False) -> list[dict]:
         """The dense (MaxSim) alignment spans of ``result``, which the search ``request`` returned."""
         return self._ask(("dense_spans", request, result), None, should_stop)
+
+    def summary(self, sources: list[str], should_stop=lambda: False) -> dict:
+        """Per-folder counts and every skipped or failed file (app.sources.source_summary), from the child."""
+        return self._ask(("summary", list(sources)), None, should_stop)
+
+    def facets(self, should_stop=lambda: False):
+        """Newspaper, place, entity and date counts of the index (app.news.facets.Facets), from the child."""
+        return self._ask(("facets",), None, should_stop)
+
+    def document(self, result, should_stop=lambda: False) -> tuple[str, int]:
+        """``result``'s whole document text and where its passage starts (app.ui.preview), from the child."""
+        return self._ask(("document", result), None, should_stop)
 
     def reset(self, settings=None) -> None:
         """Make the child reopen the index (and take new settings) before its next search."""

@@ -32,8 +32,11 @@ def display_title(result) -> str:
     from pathlib import Path
 
     title = (result.title or "").strip()
-    if sum(ch.isalpha() for ch in title) >= 3:
-        return title
+    letters = 0
+    for ch in title:  # stops at the third letter: titles can be long, and every painted row asks
+        letters += ch.isalpha()
+        if letters >= 3:
+            return title
     return Path(result.path).name or title
 
 

@@ -12,9 +12,10 @@ import re
 
 from app.config import Settings
 from app.ui.banner import ModelBanner, model_status
+from app.ui import detail_pane, results_delegate
 from app.ui.detail_pane import DetailPane, open_or_explain
 from app.ui.facets_dock import FacetsDock
-from app.ui.index_controller import IndexController, facet_counts, source_summary
+from app.ui.index_controller import IndexController
 from app.ui.qt import (
     QByteArray,
     QLabel,
@@ -23,6 +24,7 @@ from app.ui.qt import (
     QProgressBar,
     QSplitter,
     Qt,
+    QTimer,
     QVBoxLayout,
     QWidget,
 )
@@ -40,6 +42,12 @@ from app.ui.window_search import WindowSearch
 from app.ui.workers import TaskRunner
 
 
+def warm_up() -> None:
+    """What the first shown result would otherwise load on the GUI thread (runs on a worker at start-up)."""
+    detail_pane.warm_up()
+    results_delegate.warm_up()
+
+
 class MainWindow(WindowActions, WindowSearch, QMainWindow):
     """Lexiscope's window. ``use_models=False`` indexes and searches by words only (tests, benchmarks)."""
 
@@ -55,6 +63,14 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
         self.last_request = None
         self.last_response = None
         self.closing = False
+        # After a search answers, the detail pane fills in a later turn of the event loop than the list:
+        # each half (the list's rows; the passage, metadata and explanation) is one short stretch of GUI-thread
+        # work, where both together made the longest freeze on a big index (bench/gui_responsiveness.py --home).
+        self._detail_timer = QTimer(self)
+        self._detail_timer.setSingleShot(True)
+        self._detail_timer.setInterval(1)  # a timer, not a posted call: the list paints first
+        self._detail_timer.timeout.connect(lambda: self._show_detail(self.results.view.currentIndex()))
+        self._detail_later = False
 
         # Most tasks wait (on the indexing or search process, on disk); 8 threads keep a quick one (the
         # file count after a drop, counts, thumbnails) from queueing behind them.
@@ -109,7 +125,8 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
         self.results.show_message("Opening the index…")
         self.refresh_sources()
         self.runner.start(lambda task: model_status(self.settings), name="models", done=self._models_loaded)
-        self.searcher.warm()
+        self._warmed = False  # the search models load once the first counts are in (_sources_loaded)
+        self.runner.start(lambda task: warm_up(), name="warm up")  # first-use costs of showing a result, off the GUI thread
         if self.ui_state.paused:
             self.sources.status.setText("A run was paused. Resume to finish indexing.")
         self.sources.set_state(self.indexer.state)
@@ -264,9 +281,8 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
 
     def refresh_sources(self) -> None:
         """Recount documents per folder (on a worker) and update the dock and folder filter."""
-        sources = list(self.settings.sources)
-        self.runner.start(lambda task: source_summary(sources), name="sources", done=self._sources_loaded)
-        self.runner.start(lambda task: facet_counts(), name="facets", done=self.facets.set_facets)
+        self.searcher.counts(list(self.settings.sources), self._sources_loaded, self.facets.set_facets,
+                             on_failed=lambda error: self._warm_searcher())
 
     def set_facet(self, key: str, value: str) -> None:
         """Filter by a facet value ("" lifts it) and search again."""
@@ -276,9 +292,18 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
             self.search_bar.extra.pop(key, None)
         self.search_bar.submit()
 
+    def _warm_searcher(self) -> None:
+        """Load the search models now (once), so the first search is quick."""
+        if not self._warmed:
+            self._warmed = True
+            self.searcher.warm()
+
     def _sources_loaded(self, summary: dict) -> None:
+        # After the counts, not beside them: the search process answers one request at a time, and loading
+        # the models first would keep the window at "Opening the index…" for seconds.
+        self._warm_searcher()
         if self.summary is None:
-            # By now the long-lived modules (Qt, LanceDB, pyarrow) are loaded. Freezing them out of the
+            # By now the long-lived modules (Qt, pyarrow, the app's) are loaded. Freezing them out of the
             # garbage collector's generations keeps full collections short: unfrozen, they took up to
             # 85 ms on the GUI thread (bench/gui_responsiveness.py, max_gc_pause_ms).
             gc.freeze()
@@ -329,12 +354,23 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
         else:
             self.results.show_results()
             view = self.results.view
-            view.setCurrentIndex(self.proxy.index(max(keep, 0), 0))
+            self._detail_later = True
+            try:
+                view.setCurrentIndex(self.proxy.index(max(keep, 0), 0))
+            finally:
+                self._detail_later = False
         masked = f" — searched as “{response.masked_query}”" if response.masked_query else ""
         more = f" ({len(response.results) - self.shown} more below the relevance floor)" if self.shown < len(response.results) else ""
         self.statusBar().showMessage(f"{self.shown} results for “{label}”{more}{masked} ({response.mode}). {notes}")
 
     def _current_changed(self, current, _previous) -> None:
+        if self._detail_later:  # a new result list: the pane fills once the list has painted
+            self._detail_timer.start()
+            return
+        self._detail_timer.stop()  # the user moved on first: show their choice now
+        self._show_detail(current)
+
+    def _show_detail(self, current) -> None:
         result = current.data(RESULT_ROLE) if current.isValid() else None
         query = self.last_request.query if self.last_request else ""
         self.detail.show_result(result, query)

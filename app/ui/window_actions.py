@@ -95,11 +95,26 @@ class WindowActions(_Host):
             self.statusBar().showMessage("Settings saved.", 5000)
 
     def preview(self, result) -> None:
-        """A quick look at ``result`` (Space in the list)."""
-        from app.ui.preview import PreviewDialog
+        """A quick look at ``result`` (Space in the list).
 
-        if result is not None:
-            PreviewDialog(result, self.last_request.query if self.last_request else "", self).exec()
+        A text hit's whole document is read by the search process (which has the index open) and the
+        dialog opens when it arrives: read here, the first quick look would load LanceDB on the GUI thread.
+        """
+        if result is None:
+            return
+        query = self.last_request.query if self.last_request else ""
+        if result.kind == "image":
+            self._open_preview(result, query, None)
+            return
+        self.searcher.fetch_document(result, lambda document: self._open_preview(result, query, document))
+
+    def _open_preview(self, result, query: str, document: tuple[str, int] | None) -> None:
+        from app.ui.preview import PreviewDialog
+        from app.ui.qt import Qt
+
+        dialog = PreviewDialog(result, query, self, document=document)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()  # window-modal without a nested event loop (this may run inside a worker's callback)
 
     def about(self) -> None:
         """Version and where the data lives."""

@@ -5,6 +5,7 @@ Mixed into MainWindow (like WindowActions). The persistent part (app.searches.Se
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -13,8 +14,47 @@ from app.ui.detail_pane import open_or_explain
 from app.ui.qt import QAction, QGuiApplication, QInputDialog, QMenu, QStringListModel, QCompleter, Qt
 from app.ui.results_model import RESULT_ROLE
 from app.search_service import PAGE, SearchRequest, above_floor
+from app.ui.workers import TaskRunner
 
 RECENT_IN_MENU = 10
+
+
+class BookWriter:
+    """Writes the search book's file on a worker, so a search's answer never waits for the disk.
+
+    The snapshot (a few kB of JSON) is taken on the GUI thread, where the book changes; the write runs on the
+    pool. Writes are serialised and numbered: an older snapshot that reaches the disk after a newer one is
+    dropped, so the file always ends as the book last stood (on quit the pool is drained, so it is written).
+    """
+
+    def __init__(self, book: SearchBook, runner: TaskRunner):
+        self.book = book
+        self.runner = runner
+        self._lock = threading.Lock()
+        self._taken = 0  # snapshots taken (GUI thread only)
+        self._written = 0  # the newest snapshot on disk (under the lock)
+
+    def save_later(self) -> None:
+        """Write the book as it is now, on a worker; a failure (read-only data folder) is ignored."""
+        text = self.book.to_json()
+        if text is None:
+            return
+        self._taken += 1
+        n = self._taken
+        self.runner.start(lambda task: self._write(n, text), name="save searches")
+
+    def save_now(self) -> None:
+        """Write the book as it is now, on this thread (an explicit save: its error is the caller's)."""
+        text = self.book.to_json()
+        if text is not None:
+            self._taken += 1
+            self._write(self._taken, text)
+
+    def _write(self, n: int, text: str) -> None:
+        with self._lock:
+            if n > self._written:
+                self.book.write(text)
+                self._written = n
 
 if TYPE_CHECKING:
     from app.ui.facets_dock import FacetsDock
@@ -31,6 +71,7 @@ if TYPE_CHECKING:
         model: ResultsModel
         proxy: ResultsProxy
         facets: FacetsDock
+        runner: TaskRunner
         menu_by_name: dict[str, _QMenu]
         last_request: SearchRequest | None
 
@@ -47,6 +88,7 @@ class WindowSearch(_Host):
     def setup_search_extras(self) -> None:
         """History completer, the Search menu's saved/recent lists, the hit context menu, Show more."""
         self.book = SearchBook()
+        self.book_writer = BookWriter(self.book, self.runner)
         self.all_results: list = []
         self._completions = QStringListModel(self)
         completer = QCompleter(self._completions, self)
@@ -72,8 +114,7 @@ class WindowSearch(_Host):
 
     def _set_shown(self, n: int) -> None:
         self.shown = n
-        self.model.set_results(self.all_results[:n], self._thumbs)
-        self.proxy.set_mode(self.proxy.mode)
+        self.model.set_results(self.all_results[:n], self._thumbs)  # in the current sort order
         hidden = len(self.all_results) - n
         if hidden > 0:
             self.results.set_more(f"Show {hidden} more (less close matches)")
@@ -97,10 +138,9 @@ class WindowSearch(_Host):
     def remember_search(self, request: SearchRequest) -> None:
         """Add a words search to the history (pictures are not kept: the file may be temporary)."""
         if request.image is None and request.query.strip():
-            try:
-                self.book.remember(SavedSearch.of(request.query, request.filters, request.mask_entities))
-            except OSError:
-                pass  # a read-only data folder: the search still works, only the history is not kept
+            # Written on a worker (a read-only data folder fails there, quietly: only the history is not kept).
+            self.book.remember(SavedSearch.of(request.query, request.filters, request.mask_entities), persist=False)
+            self.book_writer.save_later()
             self.refresh_search_menus()
 
     def refresh_search_menus(self) -> None:
@@ -134,7 +174,8 @@ class WindowSearch(_Host):
     def save_search(self, name: str, req: SearchRequest) -> None:
         """Save ``req`` under ``name``."""
         try:
-            self.book.save_as(name, SavedSearch.of(req.query, req.filters, req.mask_entities))
+            self.book.save_as(name, SavedSearch.of(req.query, req.filters, req.mask_entities), persist=False)
+            self.book_writer.save_now()
         except OSError as exc:
             self.statusBar().showMessage(f"Could not save the search: {exc.strerror or exc}", 8000)
             return

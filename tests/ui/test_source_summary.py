@@ -6,7 +6,7 @@ import time
 
 from app.ingest.readers.news.records import TITLE_RECORD_REASON
 from app.session import open_store
-from app.ui.index_controller import source_summary
+from app.sources import source_summary
 
 
 def _doc(i: int, root: str, state: str, reason: str | None, kind: str = "text") -> dict:
@@ -21,7 +21,7 @@ def test_counts_by_folder_kind_and_state(home):
             _doc(3, "/a", "skipped", TITLE_RECORD_REASON), _doc(4, "/a", "skipped", "empty file"),
             _doc(5, "/b", "failed", "unreadable"), _doc(6, "/b", "skipped", None)]
     store.write_batch(docs, [])
-    got = source_summary(["/a", "/c"])
+    got = source_summary(open_store(), ["/a", "/c"])  # what the search process answers the window
     assert got["documents"] == 7
     assert got["by_kind"] == {"news": 2, "text": 1}
     assert got["roots"] == {"/a": {"indexed": 3, "skipped": 1, "failed": 0, "metadata": 1},
