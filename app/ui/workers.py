@@ -105,6 +105,7 @@ class TaskRunner(QObject):
         self.pool = QThreadPool(self)
         self.pool.setMaxThreadCount(max_threads)
         self._active: set[Task] = set()
+        self._stopped = False
 
     def start(
         self,
@@ -115,8 +116,16 @@ class TaskRunner(QObject):
         failed: Callable[[tuple[str, str]], None] | None = None,
         progress: Callable[[Any], None] | None = None,
     ) -> Task:
-        """Run ``fn(task)`` in the background; callbacks run on the GUI thread."""
+        """Run ``fn(task)`` in the background; callbacks run on the GUI thread.
+
+        After :meth:`stop_all` (quit) nothing more runs: a callback of a task that ended during the stop
+        (delivered afterwards) may ask for more work, and a task started then would outlive the window
+        (it could start the search process again, and emit through signals Qt has already deleted).
+        """
         task = Task(fn, name)
+        if self._stopped:
+            task.abort.set()
+            return task
         relay = _Relay(self, done, failed, progress, lambda: self._active.discard(task))
         task.signals.done.connect(relay.on_done)
         task.signals.failed.connect(relay.on_failed)
@@ -131,7 +140,8 @@ class TaskRunner(QObject):
         return len(self._active)
 
     def stop_all(self, timeout_ms: int = 60_000) -> bool:
-        """Ask every task to stop, then wait for the pool; True if all finished in time."""
+        """Ask every task to stop, then wait for the pool; True if all finished in time. Ends the runner."""
+        self._stopped = True
         for task in list(self._active):
             task.abort.set()
         return self.pool.waitForDone(timeout_ms)
