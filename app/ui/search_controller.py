@@ -94,6 +94,11 @@ class SearchController(QObject):
                           failed=on_failed)
         self.runner.start(lambda task: server.facets(task.should_stop), name="facets", done=on_facets)
 
+    def fetch_models(self, settings: Settings, done) -> None:
+        """The model status list (app.embed.model_status), read by the search process; ``done(list)``."""
+        server = self.server
+        self.runner.start(lambda task: server.models(settings, task.should_stop), name="models", done=done)
+
     def fetch_document(self, result, done) -> None:
         """Read ``result``'s whole document text in the search process; ``done((text, passage_start))``.
 

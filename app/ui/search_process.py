@@ -37,10 +37,12 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
 
     Requests: ("warm",), ("search", SearchRequest), ("dense_spans", SearchRequest, Result) → the spans
     list, ("summary", [folder]) → app.sources.source_summary, ("facets",) → app.news.facets.Facets,
-    ("document", Result) → (the document's text, where the hit's passage starts), ("reset", settings),
+    ("document", Result) → (the document's text, where the hit's passage starts), ("models", Settings) →
+    app.embed.model_status as a list, ("reset", settings),
     ("quit",). Answers: ("status", text)*, then ("ok"|"ready", value) or ("error", message, traceback).
-    The store-only requests (summary, facets, document) need no models: they answer before the first
-    search has loaded them, and they keep LanceDB and its imports out of the window's process.
+    The store-only requests (summary, facets, document) and models need no loaded models: they answer
+    before the first search has loaded them, and they keep LanceDB, the model layer and their imports out of
+    the window's process.
     """
     from app.ui.index_process import _lower_priority
     from app.search_service import dense_spans, open_store_retrying, refresh, run_search
@@ -88,6 +90,11 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
                 from app.news.facets import news_facets
 
                 outbox.put(("ok", news_facets(open_store(), top=40)))
+                continue
+            if kind == "models":  # the banner's model list: resolving models imports and hashes, off the window
+                from app.embed import model_status
+
+                outbox.put(("ok", list(model_status(message[1]))))
                 continue
             if kind == "document":
                 outbox.put(("ok", document_text_in(open_store(), message[1])))
@@ -203,6 +210,10 @@ class SearchServer:
     def facets(self, should_stop=lambda: False):
         """Newspaper, place, entity and date counts of the index (app.news.facets.Facets), from the child."""
         return self._ask(("facets",), None, should_stop)
+
+    def models(self, settings, should_stop=lambda: False) -> list[dict]:
+        """app.embed.model_status(settings) as a list (the banner's and Settings' model states), from the child."""
+        return self._ask(("models", settings), None, should_stop)
 
     def document(self, result, should_stop=lambda: False) -> tuple[str, int]:
         """``result``'s whole document text and where its passage starts (app.ui.preview), from the child."""

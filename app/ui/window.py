@@ -11,7 +11,7 @@ import os
 import re
 
 from app.config import Settings
-from app.ui.banner import ModelBanner, model_status
+from app.ui.banner import ModelBanner
 from app.ui import detail_pane, results_delegate
 from app.ui.detail_pane import DetailPane, open_or_explain
 from app.ui.facets_dock import FacetsDock
@@ -124,9 +124,8 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
         self._restore()
         self.results.show_message("Opening the index…")
         self.refresh_sources()
-        self.runner.start(lambda task: model_status(self.settings), name="models", done=self._models_loaded)
+        self.searcher.fetch_models(self.settings, self._models_loaded)
         self._warmed = False  # the search models load once the first counts are in (_sources_loaded)
-        self.runner.start(lambda task: warm_up(), name="warm up")  # first-use costs of showing a result, off the GUI thread
         if self.ui_state.paused:
             self.sources.status.setText("A run was paused. Resume to finish indexing.")
         self.sources.set_state(self.indexer.state)
@@ -293,10 +292,13 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
         self.search_bar.submit()
 
     def _warm_searcher(self) -> None:
-        """Load the search models now (once), so the first search is quick."""
+        """Load the search models now (once), so the first search is quick; and, on a worker here, what the
+        first shown result needs. Not while the window opens: then the worker's imports would contend for
+        the GIL with the child's start and the GUI thread."""
         if not self._warmed:
             self._warmed = True
             self.searcher.warm()
+            self.runner.start(lambda task: warm_up(), name="warm up")  # first-use costs of showing a result
 
     def _sources_loaded(self, summary: dict) -> None:
         # After the counts, not beside them: the search process answers one request at a time, and loading
@@ -406,7 +408,7 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
     def _models_fixed(self) -> None:
         self.searcher.invalidate()
         self.indexer.reset_models()
-        self.runner.start(lambda task: model_status(self.settings), name="models", done=self._models_loaded)
+        self.searcher.fetch_models(self.settings, self._models_loaded)
 
     # --- closing ----------------------------------------------------------------------------------
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt's name
