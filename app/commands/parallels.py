@@ -62,7 +62,7 @@ def run(args) -> int:
         raise UserError(str(exc)) from exc
     extra = {k: v for k, v in (("newspaper", args.newspaper), ("place", args.place)) if v}
     filters = Filters(kinds=("news",), after=args.after, before=args.before, extra=extra)
-    store = open_store()
+    store = open_store(lazy=True)  # one search, as `lexiscope search`
     searcher = make_searcher(store, Settings.load())
     response = searcher.search(read_article(args.source), k=args.k, filters=filters, mode=args.mode,
                                mask_entities=True, explain=args.explain)

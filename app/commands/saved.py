@@ -35,7 +35,7 @@ def run(args) -> int:
         from app.config import Settings
         from app.session import make_searcher, open_store
 
-        response = make_searcher(open_store(), Settings.load()).search(
+        response = make_searcher(open_store(lazy=True), Settings.load()).search(
             search.query, k=args.k, filters=search.to_filters(), mask_entities=search.mask_entities)
         if args.json:
             print(json.dumps(response.to_json(), ensure_ascii=False, indent=2))
