@@ -169,24 +169,36 @@ def test_first_run_page_paths(qtbot, window, tmp_path, monkeypatch):
     assert percent_in("model.safetensors:  42%|####      | 250M/605M") == 42
 
 
-def test_words_search_answers_while_the_drop_is_still_indexing(qtbot, window, tmp_path):
-    """Pass 1 commits words in small batches: a search finds the first files before the run ends."""
+def test_words_search_answers_while_the_drop_is_still_indexing(qtbot, window, tmp_path, monkeypatch):
+    """Pass 1 commits words in small batches: a search finds the first files before the run ends.
+
+    The indexer is made to stop for good once its first batch is written (``LEXISCOPE_FAULT=
+    batch-documents:hang``), so "before the run ends" does not depend on how fast this box is: the run cannot
+    end until it is cancelled, and the search must find the first batch's files meanwhile.
+    """
     folder = make_files(tmp_path / "dropped", 400)
     events: list[str] = []
     window.indexer.finished.connect(lambda report: events.append("finished"))
     window.searcher.results.connect(lambda req, resp, thumbs: events.append("results" if resp.results else "empty"))
 
-    def on_value(done, total):
-        # Ask (again, as progress goes on) until the list has results, as a user would.
-        if done and total and "results" not in events and window.indexer.busy() and not window.searcher._running:
+    def found() -> bool:
+        # Ask (again, while nothing is found) as a user would; an empty answer means no batch was committed yet.
+        if "results" in events:
+            return True
+        if window.indexer.busy() and not window.searcher._running:
             events.append("asked")
             window.search_bar.search_words("lighthouse keeper")
+        return False
 
-    window.indexer.progressValue.connect(on_value)
-    window.add_paths([str(folder)])
-    qtbot.waitUntil(lambda: "finished" in events, timeout=TIMEOUT_MS)
-    window.indexer.progressValue.disconnect(on_value)
-    assert "asked" in events
+    monkeypatch.setenv("LEXISCOPE_FAULT", "batch-documents:hang")  # the spawned indexer reads it at start
+    try:
+        window.add_paths([str(folder)])
+        qtbot.waitUntil(found, timeout=TIMEOUT_MS)
+        assert window.indexer.busy() and "finished" not in events, events  # the run is still going
+        window.indexer.cancel()  # the hung run is stopped (killed after the grace period)
+        qtbot.waitUntil(lambda: "finished" in events, timeout=TIMEOUT_MS)
+    finally:
+        monkeypatch.delenv("LEXISCOPE_FAULT")
     assert events.index("results") < events.index("finished"), events
 
 
