@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import sys
+import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -68,12 +69,19 @@ class Store(Reads, Upkeep):
             raise ReadOnlyIndex(f"no Lexiscope index at {self.location} (opened read-only: nothing was created)")
         self._index_dir = self.root / "index"
         self._create = (vectors, vocab_model)
+        self._opening = threading.RLock()  # a lazy store's search threads may all reach for LanceDB at once
         self._lance = _open_datasets(self._index_dir) if lazy and self.location.folder else None
         if self._lance is None:
             self._connect()
 
     def _connect(self) -> None:
-        """Open LanceDB: finish an interrupted swap, create missing tables, check versions, migrate."""
+        """Open LanceDB, once (a lazy store's threads may ask together)."""
+        with self._opening:
+            if self._passages is None:
+                self._open_lancedb()
+
+    def _open_lancedb(self) -> None:
+        """Finish an interrupted swap, create missing tables, check versions, migrate."""
         from app.lazy_import import import_lancedb
         from app.location import ReadOnlyIndex
 

@@ -204,3 +204,31 @@ def test_lazy_vector_search_equals_lancedb(home):
         store.create_vector_index("vec_text", 258)
     assert Store(home).indexed_columns("vector") == {"vec_text"}
     assert same_vector_reads()._lance is None
+
+
+def test_lazy_store_opens_lancedb_once_for_many_threads(home, monkeypatch):
+    import threading
+
+    _write(Store(home), 0, TEXTS[:3])
+    lazy = Store(home, lazy=True)
+    opened = []
+    real_open = Store._open_lancedb
+
+    def counting_open(self):
+        opened.append(threading.get_ident())
+        real_open(self)
+
+    monkeypatch.setattr(Store, "_open_lancedb", counting_open)
+    start = threading.Barrier(6)
+    tables = []
+
+    def reach():
+        start.wait()
+        tables.append(lazy.passages)
+
+    threads = [threading.Thread(target=reach) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(opened) == 1 and len({id(t) for t in tables}) == 1
