@@ -169,7 +169,8 @@ def _pump(app, predicate, timeout_s: float = 600) -> bool:
     return False
 
 
-def measure_stop(folders: list[Path], use_models: bool, query: str = "city", during: str = "words") -> dict:
+def measure_stop(folders: list[Path], use_models: bool, query: str = "city", during: str = "words",
+                 profile: bool = False) -> dict:
     """Seconds from the drop to the first progress text with a count and to the first words-search result,
     and from a click on Pause (then, after Resume, on Cancel) to the run having stopped; files processed
     after each click. A fresh data root, the real window and its indexing process. ``during="meaning"``
@@ -196,7 +197,11 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city", dur
     win.searcher.results.connect(lambda req, resp, thumbs: found.append(time.perf_counter()) if resp.results else None)
     ticker = Ticker()  # the GUI thread's stalls through the drop, the searches and the clicks
     ticker.start()
+    profiler = GapProfiler() if profile else None
+    if profiler:
+        profiler.start()
     t0 = time.perf_counter()
+    phases = [(t0, "drop")]
     win.add_paths([str(f) for f in folders])
     _pump(app, lambda: any(re.search(r"\d", t) for _, t in texts))
     first_count = next(at for at, t in texts if re.search(r"\d", t)) - t0
@@ -206,6 +211,7 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city", dur
             win.search_bar.search_words(query)
         _pump(app, lambda: bool(found) or bool(reports), 0.5)
     first_result = (found[0] - t0) if found else None
+    phases.append((time.perf_counter(), "indexing"))
     _pump(app, lambda: any(d > 0 for _, d in done) or bool(reports))
     if during == "meaning":
         _pump(app, lambda: any(t.startswith("Adding meaning") for _, t in texts) or bool(reports), 600)
@@ -217,6 +223,7 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city", dur
             break
         at_click = done[-1][1] if done else 0
         c0 = time.perf_counter()
+        phases.append((c0, action))
         getattr(win.sources, action).click()
         _pump(app, lambda state=state: win.indexer.state == state and not win.indexer.busy())
         out[f"click_to_{'paused' if action == 'pause' else 'cancelled'}_s"] = round(time.perf_counter() - c0, 2)
@@ -226,6 +233,7 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city", dur
             reports.clear()
             done.clear()
             r0 = time.perf_counter()
+            phases.append((r0, "resume"))
             win.sources.resume.click()
             _pump(app, lambda: any(d > 0 for _, d in done) or bool(reports))
             out["resume_to_progress_s"] = round(time.perf_counter() - r0, 2)
@@ -234,6 +242,9 @@ def measure_stop(folders: list[Path], use_models: bool, query: str = "city", dur
                 _pump(app, lambda: any(t.startswith("Adding meaning") for _, t in texts) or bool(reports), 600)
     ticker.stop()
     win.close()
+    if profiler:
+        profiler.stop()
+        profiler.print_gaps(ticker, t0, phases)
     stalls = ticker.stats()
     out.update({k: stalls[k] for k in ("max_gap_ms", "max_gap_gui_cpu_ms", "p99_gap_ms", "gaps_over_50ms")})
     return out
@@ -301,6 +312,15 @@ class GapProfiler:
             self.samples.append((now, stacks))
             if len(self.names) < len(stacks):
                 self.names = {t.ident: t.name for t in threading.enumerate() if t.ident is not None}
+
+    def print_gaps(self, ticker: "Ticker", t0: float, phases: list[tuple[float, str]]) -> None:
+        """Print, for each of ``ticker``'s gaps over 50 ms, when it was (seconds from ``t0``, the phase it fell
+        in: ``phases`` holds (start, name)) and what each thread ran in it."""
+        for gap, cpu, end in zip(ticker.gaps, ticker.busy, ticker.ends):
+            if gap > 50:
+                phase = ([name for at, name in phases if at <= end] or ["start"])[-1]
+                print(f"  gap {gap:.0f} ms ({cpu:.0f} ms GUI CPU) ending at {end - t0:.2f} s, during {phase}:")
+                print("\n".join(self.report(end - gap / 1000, end)))
 
     def report(self, start: float, end: float, depth: int = 14) -> list[str]:
         """Lines describing the samples between ``start`` and ``end`` (perf_counter seconds)."""
@@ -422,12 +442,7 @@ def measure_big_index(home: Path, use_models: bool, searches: int, data: Path, p
     win.close()
     if profiler:
         profiler.stop()
-        phases = [(t0, "open")] + [(s, f"search {i + 1}") for i, s in enumerate(search_starts)]
-        for gap, cpu, end in zip(ticker.gaps, ticker.busy, ticker.ends):
-            if gap > 50:
-                phase = [name for at, name in phases if at <= end][-1]
-                print(f"  gap {gap:.0f} ms ({cpu:.0f} ms GUI CPU) ending at {end - t0:.2f} s, during {phase}:")
-                print("\n".join(profiler.report(end - gap / 1000, end)))
+        profiler.print_gaps(ticker, t0, [(t0, "open")] + [(s, f"search {i + 1}") for i, s in enumerate(search_starts)])
     stats = ticker.stats()
     return {"max_gap_gui_cpu_ms": stats.pop("max_gap_gui_cpu_ms"),
             "gaps_over_50ms_with_30ms_gui_cpu": stats.pop("gaps_over_50ms_with_30ms_gui_cpu"),
@@ -450,8 +465,8 @@ def main() -> None:
     parser.add_argument("--searches", type=int, default=20, help="searches on --home")
     parser.add_argument("--data", type=Path, default=DATA, help="where scifact/ is (the --home queries)")
     parser.add_argument("--profile-gaps", action="store_true",
-                        help="with --home: print every thread's stacks during each gap over 50 ms (diagnosis; "
-                             "the sampling perturbs the figures)")
+                        help="with --home or --stop: print every thread's stacks during each gap over 50 ms "
+                             "(diagnosis; the sampling perturbs the figures)")
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     os.environ.setdefault("LANCEDB_LOG", "error")
@@ -471,7 +486,7 @@ def main() -> None:
               + ", ".join(f"{k} {v}" for k, v in big.items()))
         print(f"longest GUI-thread stall on the big index: {big['max_gap_ms']} ms (goal <= 50 ms)")
     if args.stop:
-        stop = measure_stop(args.folders[:1], args.models, during=args.stop_during)
+        stop = measure_stop(args.folders[:1], args.models, during=args.stop_during, profile=args.profile_gaps)
         print(f"stop and first answers on {args.folders[0].name} ({'models' if args.models else 'words only'}): "
               + ", ".join(f"{k} {v}" for k, v in stop.items()))
         print("goals: first_count_s, click_to_paused_s, click_to_cancelled_s <= 2 s; first_words_result_s <= 10 s; "
