@@ -42,6 +42,10 @@ from app.ui.window_search import WindowSearch
 from app.ui.workers import TaskRunner
 
 
+# After the first paint (a timer fires once the posted paint events of show() have been handled).
+START_AFTER_MS = 30
+
+
 def warm_up() -> None:
     """What the first shown result would otherwise load on the GUI thread (runs on a worker at start-up)."""
     detail_pane.warm_up()
@@ -123,15 +127,25 @@ class MainWindow(WindowActions, WindowSearch, QMainWindow):
         self._wire()
         self._restore()
         self.results.show_message("Opening the index…")
-        self.refresh_sources()
-        self.searcher.fetch_models(self.settings, self._models_loaded)
         self._warmed = False  # the search models load once the first counts are in (_sources_loaded)
+        # The search process starts once the window has painted: spawning it (from a pool thread of this
+        # process) and its first imports competed with the first paint for the CPU and the GIL.
+        self._start_timer = QTimer(self)
+        self._start_timer.setSingleShot(True)
+        self._start_timer.setInterval(START_AFTER_MS)
+        self._start_timer.timeout.connect(self._start_background)
+        self._start_timer.start()
         if self.ui_state.paused:
             self.sources.status.setText("A run was paused. Resume to finish indexing.")
         self.sources.set_state(self.indexer.state)
         self.sources.watch.setChecked(self.settings.watch)
 
     # --- construction ---------------------------------------------------------------------------
+    def _start_background(self) -> None:
+        """Counts, facets and model states from the search process (which this starts)."""
+        self.refresh_sources()
+        self.searcher.fetch_models(self.settings, self._models_loaded)
+
     def _menus(self) -> None:
         self.actions_by_name = build_menus(self)
         view_menu = self.menu_by_name["&View"]
