@@ -26,6 +26,7 @@ def take_screenshot(app, window, path: str, query: str | None) -> int:
     """Wait for indexing, run ``query`` (``image:PATH`` searches by a picture), save the window as PNG."""
     from app.search_service import parse_query
 
+    _wait_until(app, lambda: window.summary is not None)  # the counts (asked for just after the first paint)
     _wait_until(app, lambda: not window.indexer.busy() and not window.indexer.jobs)
     _wait_until(app, lambda: window.runner.active() == 0)
     if query:
