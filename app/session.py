@@ -8,19 +8,20 @@ from app.config import Settings, data_root
 from app.store import Store
 
 
-def open_store(root: Path | None = None, *, lazy: bool = False) -> Store:
+def open_store(root: Path | None = None, *, lazy: bool = False, vectors: bool = True) -> Store:
     """The store under the data root (``LEXISCOPE_HOME`` overrides it), or the ``--index`` location.
 
     An index chosen with ``--index``/``LEXISCOPE_INDEX`` is someone else's (a cluster's, a shared drive's):
     it opens read-only, so searching it never creates or changes anything there. ``lazy``: LanceDB opens on
-    first use and reads go through pylance until then (:class:`app.store.Store`), for a quick one-off read.
+    first use and reads go through pylance until then (:class:`app.store.Store`), for a quick one-off read;
+    ``vectors=False`` for a reader that searches words only (it may use pylance even beside an ANN index).
     """
     from app.location import configured
 
     location = configured() if root is None else None
     if location is not None:
-        return Store(location, read_only=True, lazy=lazy)
-    return Store(root or data_root(), lazy=lazy)
+        return Store(location, read_only=True, lazy=lazy, lazy_vectors=vectors)
+    return Store(root or data_root(), lazy=lazy, lazy_vectors=vectors)
 
 
 def make_embedder(settings: Settings, store_root: Path | None = None):

@@ -18,7 +18,7 @@ def run(args) -> int:
     from app.news.facets import news_facets
     from app.session import open_store
 
-    facets = news_facets(open_store(lazy=True), top=args.top)  # one read: through pylance (app.store)
+    facets = news_facets(open_store(lazy=True, vectors=False), top=args.top)  # one read: through pylance (app.store)
     if args.json:
         print(json.dumps(facets.to_json(), ensure_ascii=False, indent=2))
         return 0

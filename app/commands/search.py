@@ -67,8 +67,8 @@ def do_search(args):
                       extra={k: v for k, v in facets.items() if v})
     # One search, then the process ends: the index is read through pylance (lancedb is not imported unless
     # something needs it). A words-only search loads no model either.
-    store = open_store(lazy=True)
     lexical_only = args.mode == "lexical" and not args.explain and not args.mask_entities
+    store = open_store(lazy=True, vectors=not lexical_only)
     searcher = make_searcher(store, Settings.load(), models=not lexical_only)
     return searcher.search(args.query, k=args.k, filters=filters, mode=args.mode,
                            mask_entities=args.mask_entities, explain=args.explain)

@@ -40,7 +40,7 @@ class Store(Reads, Upkeep):
     """Open (or create) the index under ``root``; the single writer holds ``lock``."""
 
     def __init__(self, root: Path | str | IndexLocation, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = "", *,
-                 read_only: bool = False, lazy: bool = False):
+                 read_only: bool = False, lazy: bool = False, lazy_vectors: bool = True):
         """``root`` is a data folder or an index location URI (``s3://…``, see app.location).
 
         ``read_only`` opens an existing index without creating anything (a shared index on a server or an
@@ -51,6 +51,8 @@ class Store(Reads, Upkeep):
         tables through pylance, whose import costs a fraction of lancedb's. It applies when pylance is
         installed and the index is a local folder that needs nothing created, migrated or recovered;
         otherwise the store opens as usual. The pylance datasets stay at the version they opened.
+        ``lazy_vectors``: the reader will search vectors, so an index with an ANN index opens LanceDB at once
+        (the ANN search is LanceDB's, and importing pylance as well would be wasted); False for words only.
         """
         from app.location import IndexLocation, ReadOnlyIndex
 
@@ -70,7 +72,7 @@ class Store(Reads, Upkeep):
         self._index_dir = self.root / "index"
         self._create = (vectors, vocab_model)
         self._opening = threading.RLock()  # a lazy store's search threads may all reach for LanceDB at once
-        self._lance = _open_datasets(self._index_dir) if lazy and self.location.folder else None
+        self._lance = _open_datasets(self._index_dir, lazy_vectors) if lazy and self.location.folder else None
         if self._lance is None:
             self._connect()
 
@@ -425,13 +427,16 @@ _UNFINISHED = "unfinished"
 _COPY_ROWS = 20_000
 
 
-def _open_datasets(index_dir: Path) -> dict | None:
+def _open_datasets(index_dir: Path, vectors: bool) -> dict | None:
     """The two tables as pylance datasets, for a lazy store; None when pylance is not installed or the index
-    needs the LanceDB open (a table to create, a swap to finish, an older layout to migrate)."""
+    needs the LanceDB open (a table to create, a swap to finish, an older layout to migrate, or, for a reader
+    that searches ``vectors``, an ANN index that LanceDB searches)."""
     if (index_dir / _SWAP_MARKER).exists() or (index_dir / "passages_next.lance").exists():
         return None
     paths = {name: index_dir / f"{name}.lance" for name in ("documents", "passages")}
     if not all(path.is_dir() for path in paths.values()):
+        return None
+    if vectors and _has_vector_index(paths["passages"]):
         return None
     from app.lazy_import import import_lance
 
@@ -445,3 +450,15 @@ def _open_datasets(index_dir: Path) -> dict | None:
     if schema_version_of(datasets["passages"].schema) < layout.SCHEMA_VERSION:
         return None
     return datasets
+
+
+def _has_vector_index(table: Path) -> bool:
+    """Whether the newest version of a table has an ANN index, read from its manifest (app.lance_files: no
+    lancedb, no pylance). An unreadable manifest says no: the datasets then open, or fail, as they would."""
+    from app.lance_files import ManifestError, manifest_files, read_manifest
+
+    versions = manifest_files(table)
+    try:
+        return bool(versions) and any("VectorIndex" in ix.type_url for ix in read_manifest(versions[max(versions)]).indices)
+    except (ManifestError, OSError):
+        return False

@@ -187,7 +187,7 @@ def test_lazy_vector_search_equals_lancedb(home):
     queries = [rng.standard_normal(16).astype(np.float32) for _ in range(4)]
 
     def same_vector_reads():
-        eager, lazy = Store(home), Store(home, lazy=True)
+        eager, lazy = Store(home), Store(home, lazy=True, lazy_vectors=False)
         for kind in ("text", "id", "vector"):
             assert lazy.indexed_columns(kind) == eager.indexed_columns(kind)
         assert lazy.indexed_columns("id", "documents") == eager.indexed_columns("id", "documents")
@@ -204,6 +204,10 @@ def test_lazy_vector_search_equals_lancedb(home):
         store.create_vector_index("vec_text", 258)
     assert Store(home).indexed_columns("vector") == {"vec_text"}
     assert same_vector_reads()._lance is None
+    # Told so when opened (from the manifest), a vector reader opens LanceDB at once; a words reader need not.
+    assert Store(home, lazy=True)._lance is None
+    words = Store(home, lazy=True, lazy_vectors=False)
+    assert words._lance is not None and words.full_text_search("docks", limit=5, columns=HIT_COLUMNS)
 
 
 def test_lazy_store_opens_lancedb_once_for_many_threads(home, monkeypatch):
