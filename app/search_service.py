@@ -18,9 +18,10 @@ RESULTS_PER_SEARCH = 50
 
 
 # The relevance floor: results scoring below this share of the best one are kept behind "Show more".
-# With reciprocal rank fusion, a passage ranked first by one of two components scores half of one
-# ranked first by both; 0.45 keeps such a hit and the few after it, and cuts the long tail that only
-# one component found deep down ("cat" no longer lists 50 documents).
+# Fused scores are min-max scaled per component (app.search.fusion): a passage that is best in one of two
+# components and absent from the other scores half of one best in both; 0.45 keeps such a hit and the few
+# after it, and cuts the long tail found deep down ("cat" no longer lists 50 documents). Words only, the
+# same scaling puts the floor at 45% of the way from the weakest BM25 hit fetched to the best.
 FLOOR_RATIO = 0.45
 MIN_SHOWN = 3
 PAGE = RESULTS_PER_SEARCH

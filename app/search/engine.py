@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app.search.fusion import FUSION_METHOD
 from app.search.lexical import Bm25Retriever
 from app.search.modes import COMPONENTS
 from app.search.retriever import ExplainContext, Hits, Retriever
@@ -37,7 +38,7 @@ class Searcher:
     """Searches one store with its ``retrievers`` (default: BM25 alone, a words-only searcher)."""
 
     def __init__(self, store: Store, retrievers: Sequence[Retriever] | None = None, *,
-                 weights: dict[str, float] | None = None, fusion: str = "rrf",
+                 weights: dict[str, float] | None = None, fusion: str = FUSION_METHOD,
                  query_masker: Callable[[str], str] | None = None,
                  explainer: Callable[..., None] | None = None, notes: list[str] | None = None):
         """Complete at construction: app.session.make_searcher passes every part the app uses — fusion
@@ -48,7 +49,9 @@ class Searcher:
         self._doc_cache: dict[str, dict] = {}
         self._doc_cache_version: int | None = None
         self.weights = weights
-        self.fusion = fusion  # "rrf" or "minmax"
+        # "minmax" or "rrf": the app's measured method by default, so a words-only searcher scores (and its
+        # relevance floor cuts) the way the full one does.
+        self.fusion = fusion
         self.query_masker = query_masker
         self.explainer = explainer
         self.notes: list[str] = list(notes or [])
