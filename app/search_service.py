@@ -20,8 +20,8 @@ RESULTS_PER_SEARCH = 50
 # The relevance floor: results scoring below this share of the best one are kept behind "Show more".
 # Fused scores are min-max scaled per component (app.search.fusion): a passage that is best in one of two
 # components and absent from the other scores half of one best in both; 0.45 keeps such a hit and the few
-# after it, and cuts the long tail found deep down ("cat" no longer lists 50 documents). Words only, the
-# same scaling puts the floor at 45% of the way from the weakest BM25 hit fetched to the best.
+# after it, and cuts the long tail found deep down ("cat" no longer lists 50 documents). Words only, one
+# component passes through fusion unchanged (app.search.engine.fuse): the floor is 45% of the best BM25 score.
 FLOOR_RATIO = 0.45
 MIN_SHOWN = 3
 PAGE = RESULTS_PER_SEARCH

@@ -49,8 +49,8 @@ class Searcher:
         self._doc_cache: dict[str, dict] = {}
         self._doc_cache_version: int | None = None
         self.weights = weights
-        # "minmax" or "rrf": the app's measured method by default, so a words-only searcher scores (and its
-        # relevance floor cuts) the way the full one does.
+        # "minmax" or "rrf": the app's measured method by default, so a Searcher built by hand with several
+        # retrievers fuses as make_searcher's does (one retriever alone passes through fuse() unchanged).
         self.fusion = fusion
         self.query_masker = query_masker
         self.explainer = explainer
