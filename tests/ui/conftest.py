@@ -41,6 +41,19 @@ def make_files(folder: Path, n: int, word: str = "lighthouse") -> Path:
     return folder
 
 
+def long_minutes_hit(qtbot, win, tmp_path: Path):
+    """Index a 60-paragraph document with "strike" early and late, search it, and return the best hit (the late
+    passage, which also names the lighthouse keeper): for the quick-look tests."""
+    folder = tmp_path / "long"
+    folder.mkdir()
+    paragraphs = [f"Paragraph {i}: the minutes record the harbour board's business in plain words." for i in range(60)]
+    paragraphs[5] += " A strike was threatened."
+    paragraphs[50] += " The strike began at the docks, a lighthouse keeper reported."
+    (folder / "minutes.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
+    index_and_wait(qtbot, win, [folder])
+    return search_and_wait(qtbot, win, "strike lighthouse keeper").results[0]
+
+
 def index_and_wait(qtbot, win, paths: list[Path]):
     """Add ``paths`` the way a drop does, and wait for the run's report."""
     with qtbot.waitSignal(win.indexer.finished, timeout=TIMEOUT_MS) as blocker:

@@ -12,7 +12,7 @@ from app.ui.qt import QListView, Qt
 from app.ui.results_model import RESULT_ROLE, ResultsModel, ResultsProxy
 from app.ui.window_search import BookWriter
 from app.ui.workers import TaskRunner
-from tests.ui.conftest import TIMEOUT_MS, index_and_wait, search_and_wait
+from tests.ui.conftest import TIMEOUT_MS, long_minutes_hit
 
 
 def _result(rank: int, title: str, date: str) -> Result:
@@ -64,15 +64,7 @@ def test_sorting_keeps_the_selected_result_and_orders_ties_by_rank(qtbot):
 def test_quick_look_document_comes_from_the_search_process(qtbot, window, tmp_path):
     from app.ui.preview import PreviewDialog
 
-    folder = tmp_path / "long"
-    folder.mkdir()
-    paragraphs = [f"Paragraph {i}: the minutes record the harbour board's business in plain words." for i in range(60)]
-    paragraphs[5] += " A strike was threatened."
-    paragraphs[50] += " The strike began at the docks, a lighthouse keeper reported."
-    (folder / "minutes.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
-    index_and_wait(qtbot, window, [folder])
-    response = search_and_wait(qtbot, window, "strike lighthouse keeper")
-    hit = response.results[0]
+    hit = long_minutes_hit(qtbot, window, tmp_path)
     window.preview(hit)
     qtbot.waitUntil(lambda: any(d.isVisible() for d in window.findChildren(PreviewDialog)), timeout=TIMEOUT_MS)
     dialog = next(d for d in window.findChildren(PreviewDialog) if d.isVisible())

@@ -8,7 +8,7 @@ from app.searches import SearchBook
 from app.ui.detail_pane import DetailPane
 from app.ui.qt import QMessageBox, Qt
 from app.ui.workers import TaskRunner
-from tests.ui.conftest import TIMEOUT_MS, index_and_wait, make_files, search_and_wait
+from tests.ui.conftest import TIMEOUT_MS, index_and_wait, long_minutes_hit, make_files, search_and_wait
 
 
 def test_remove_asks_first(qtbot, window, tmp_path, monkeypatch):
@@ -205,15 +205,7 @@ def test_words_search_answers_while_the_drop_is_still_indexing(qtbot, window, tm
 def test_quick_look_shows_the_whole_document_at_the_hit(qtbot, window, tmp_path):
     from app.ui.preview import PreviewDialog
 
-    folder = tmp_path / "long"
-    folder.mkdir()
-    paragraphs = [f"Paragraph {i}: the minutes record the harbour board's business in plain words." for i in range(60)]
-    paragraphs[5] += " A strike was threatened."
-    paragraphs[50] += " The strike began at the docks, a lighthouse keeper reported."
-    (folder / "minutes.txt").write_text("\n\n".join(paragraphs), encoding="utf-8")
-    index_and_wait(qtbot, window, [folder])
-    response = search_and_wait(qtbot, window, "strike lighthouse keeper")
-    hit = response.results[0]
+    hit = long_minutes_hit(qtbot, window, tmp_path)
     assert hit.passage_start > 0  # the hit is a later passage of the document
     dialog = PreviewDialog(hit, "strike")
     qtbot.addWidget(dialog)
