@@ -22,6 +22,7 @@ from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from app.ingest.readers.news.records import metadata_label
 from app.ingest.scan import scan
 
 from app.stages import (
@@ -94,6 +95,19 @@ class IndexReport:
     enriched: int = 0
     meaning_pending: int = 0
     orphans_swept: int = 0
+    # Files read as metadata of other files, by kind ({"title record": 89}): not documents, and not counted
+    # in ``skipped`` or listed in ``problems``, which are the user's files that were left out.
+    metadata: dict[str, int] = field(default_factory=dict)
+
+    def add_problem(self, path: str, state: str, reason: str) -> None:
+        """Count a file that was not indexed: a metadata file (a newspaper title record, a column mapping)
+        under ``metadata``, any other under ``skipped`` or ``failed`` and in ``problems``."""
+        label = metadata_label(state, reason)
+        if label:
+            self.metadata[label] = self.metadata.get(label, 0) + 1
+            return
+        setattr(self, state, getattr(self, state) + 1)
+        self.problems.append({"path": path, "state": state, "reason": reason})
 
 
 def run_index(
@@ -244,8 +258,7 @@ def run_index(
 def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[tuple[dict, list[dict]]]:
     """Turn a read item into (document row, passage rows) pairs: none for a rename, several for records."""
     if item.state != "indexed":
-        setattr(report, item.state, getattr(report, item.state) + 1)
-        report.problems.append({"path": str(item.path), "state": item.state, "reason": item.reason})
+        report.add_problem(str(item.path), item.state, item.reason)
         return [(doc_row(item, store.thumbs, 0), [])]
     ex = item.extracted
     if ex.records is not None:

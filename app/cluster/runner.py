@@ -122,9 +122,8 @@ def run_ray_index(
         if total or report.removed:
             finish(store)
     report.indexed = committer.indexed
-    report.problems += committer.problems
-    report.skipped = sum(1 for p in committer.problems if p["state"] == "skipped")
-    report.failed = sum(1 for p in committer.problems if p["state"] == "failed")
+    for p in committer.problems:  # counted as the local indexer counts them (title records apart)
+        report.add_problem(p["path"], p["state"], p["reason"])
     counts = store.pass_counts()
     report.enriched = counts["meaning"] if use_models else 0
     report.meaning_pending = counts["words"] - counts["meaning"]

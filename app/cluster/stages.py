@@ -59,7 +59,9 @@ def read_units(files: list[dict], *, thumbs: str | None, passage_chars: int, max
             "doc_id": f["doc_id"],
             "docs": docs,
             "passages": [p for _, ps in pairs for p in ps],
-            "problem": report.problems[0] if report.problems else None,
+            # Every file not indexed, title records included: the driver counts them (IndexReport.add_problem).
+            "problem": ({"path": str(path), "state": item.state, "reason": item.reason}
+                        if item.state != "indexed" else None),
         })
     return units
 

@@ -40,7 +40,7 @@ def run(args) -> int:
         if args.json:
             print(json.dumps({"seen": quick["seen"], "unchanged": quick["unchanged"], "indexed": 0, "skipped": 0,
                               "failed": 0, "renamed": 0, "duplicates": 0, "removed": 0, "cancelled": False,
-                              "enriched": 0, "meaning_pending": 0, "problems": [], "notes": []}, indent=2))
+                              "enriched": 0, "meaning_pending": 0, "problems": [], "notes": [], "metadata": {}}, indent=2))
         else:
             print(f"{quick['seen']} files seen: nothing changed.")
         return 0
@@ -84,6 +84,11 @@ def run(args) -> int:
         f"{report.skipped} skipped, {report.failed} failed, {report.renamed} renamed, "
         f"{report.duplicates} duplicates, {report.removed} removed."
     )
+    if report.metadata:
+        from app.ingest.readers.news.records import describe_metadata
+
+        # Not "skipped": a title record did its job (its paper's name and place are on the pages).
+        print(describe_metadata(report.metadata))
     if report.enriched or report.meaning_pending:
         print(f"Meaning (models) added to {report.enriched} passages; {report.meaning_pending} still words only"
               + (" (run `lexiscope index` without --lexical-only to add it)." if args.lexical_only else "."))

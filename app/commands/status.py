@@ -19,6 +19,7 @@ def gather() -> dict:
 
     from app.check import REPAIR_HINT, diagnose
     from app.errors import IndexDamaged
+    from app.ingest.readers.news.records import metadata_label
 
     # Reads every table through (app.check): damage that only a search would hit (passages, the word
     # index) must not be reported as a healthy index.
@@ -27,19 +28,33 @@ def gather() -> dict:
         raise IndexDamaged(f"the index in {data_root()} is damaged: {fault.message}.\n{REPAIR_HINT}")
     store = open_store()
     counts = store.counts()
-    problems = store.problem_documents()
+    # Title records and column mappings were read for the other files: counted apart, not as skipped.
+    problems: list[dict] = []
+    metadata: dict[str, int] = {}
+    for r in store.problem_documents():
+        label = metadata_label(r["state"], r["reason"])
+        if label:
+            metadata[label] = metadata.get(label, 0) + 1
+        else:
+            problems.append(r)
+    by_state = dict(counts["by_state"])
+    if metadata:
+        by_state["skipped"] -= sum(metadata.values())
+        if not by_state["skipped"]:
+            del by_state["skipped"]
     roots = sorted({r["root"] for r in store.document_rows(["root"])})
     return {
         "data_root": str(data_root()),
         "index": str(store.location),
         "documents": counts["documents"],
         "passages": counts["passages"],
-        "by_state": counts["by_state"],
+        "by_state": by_state,
         "by_kind": counts["by_kind"],
         "folders": roots,
         "models": {"vectors": [c.__dict__ for c in store.vector_columns()], "vocab": store.vocab_model()},
         "passes": passes(store),
         "problems": problems,
+        "metadata": metadata,
     }
 
 
@@ -76,6 +91,10 @@ def run(args) -> int:
     print(line)
     states = info["by_state"]
     print(f"Skipped: {states.get('skipped', 0)}   Failed: {states.get('failed', 0)}")
+    if info["metadata"]:
+        from app.ingest.readers.news.records import describe_metadata
+
+        print(describe_metadata(info["metadata"]))
     for r in info["problems"]:
         print(f"  {r['state']:<8} {r['path']}\n           {r['reason']}")
     return 0

@@ -156,6 +156,19 @@ def _columns(columns: list[str], mapping: dict | None) -> dict:
 MAPPING_REASON = "column mapping for the files in this folder"
 TITLE_RECORD_REASON = "newspaper title record (read for the paper name and place of its pages)"
 METADATA_REASONS = frozenset({MAPPING_REASON, TITLE_RECORD_REASON})
+# How a run's summary names them ("89 title records"): they did their job, so they are not "skipped".
+METADATA_LABELS = {TITLE_RECORD_REASON: "title record", MAPPING_REASON: "column mapping"}
+
+
+def metadata_label(state: str, reason: str) -> str | None:
+    """"title record" or "column mapping" for a file read as metadata of others, None for any other state."""
+    return METADATA_LABELS.get(reason) if state == "skipped" else None
+
+
+def describe_metadata(counts: dict[str, int]) -> str:
+    """The line a summary prints for ``{"title record": 89}``: said apart from the skipped files."""
+    read = ", ".join(f"{n} {label}{'' if n == 1 else 's'}" for label, n in sorted(counts.items()))
+    return f"Also read {read}: metadata for the other files, not documents."
 
 
 def read_records(path: Path, *, max_bytes: int) -> Extracted:
