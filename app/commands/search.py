@@ -57,6 +57,9 @@ def do_search(args):
     from app.search.types import Filters, normalise_date
     from app.session import make_searcher, open_store
 
+    if not args.query.strip():
+        # A usage error, not a search that found nothing ("No results." told the user nothing).
+        raise UserError(f'type some words to search for, e.g. lexiscope {getattr(args, "command", None) or "search"} "strike at the docks"')
     try:
         normalise_date(args.after), normalise_date(args.before)
     except ValueError as exc:

@@ -1,0 +1,19 @@
+"""An empty query is a usage error with words, not a search that found nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from app.cli import main
+
+
+@pytest.mark.parametrize("command", ["search", "export"])
+@pytest.mark.parametrize("query", ["", "   "])
+def test_empty_query_says_what_to_type(home, tmp_path, capsys, command, query):
+    extra = ["-o", str(tmp_path / "out.csv")] if command == "export" else []
+    assert main([command, query, *extra]) == 2  # as any other bad input (app.cli: UserError)
+    captured = capsys.readouterr()
+    assert "No results" not in captured.out
+    assert captured.err.strip() == f'lexiscope: type some words to search for, e.g. lexiscope {command} "strike at the docks"'
+    assert not (home / "searches.json").exists()  # nothing went into the history
+    assert not (tmp_path / "out.csv").exists()
