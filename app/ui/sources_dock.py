@@ -141,12 +141,14 @@ class SourcesDock(QDockWidget):
         self.problems_label.setText(f"Skipped and failed files ({len(problems)})")
 
     def set_state(self, state: str) -> None:
-        """Enable the run buttons that make sense in ``state``."""
+        """Show the run buttons that make sense in ``state``: none when no run is going or paused."""
+        running = state in (RUNNING, STOPPING)
+        # Hidden, not just disabled, when idle: a finished run's Pause and Cancel looked clickable.
+        self.pause.setVisible(running)
         self.pause.setEnabled(state == RUNNING)
-        self.bar.setVisible(state in (RUNNING, STOPPING))
-        self.cancel.setEnabled(state in (RUNNING, STOPPING, PAUSED))
+        self.bar.setVisible(running)
+        self.cancel.setVisible(running or state == PAUSED)  # Cancel also drops a paused run
         self.resume.setVisible(state == PAUSED)
-        self.pause.setVisible(state != PAUSED)
         if state == STOPPING:
             self.status.setText("Stopping…")
 

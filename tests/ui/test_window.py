@@ -8,6 +8,7 @@ from pathlib import Path
 from app.ui.qt import QDropEvent, QMimeData, QPointF, Qt, QUrl
 from app.ui.results_delegate import item_html
 from app.ui.results_model import RESULT_ROLE
+from tests.news.fixtures import make_chronam
 from tests.ui.conftest import TIMEOUT_MS, index_and_wait, make_files, search_and_wait
 
 
@@ -47,6 +48,27 @@ def test_dropped_folder_is_indexed_and_findable(qtbot, window, tmp_path):
     assert not explain.placeholder.isVisibleTo(window.detail)
     assert {t.term for t in explain.bars.terms} == {"strike", "harbour"}
     assert "BM25" in explain.coverage.text()
+
+
+def test_finished_run_hides_its_buttons_and_its_counts_match_the_list(qtbot, window, tmp_path):
+    """A finished run leaves no Pause/Cancel, and its "N skipped" names the files in the skipped list
+    (title records, read for their pages, are neither)."""
+    papers = make_chronam(tmp_path)
+    (papers / "notes.xyz").write_text("a file of a type Lexiscope does not read", encoding="utf-8")
+    dock = window.sources
+    assert not dock.pause.isVisibleTo(window) and not dock.cancel.isVisibleTo(window)
+    with qtbot.waitSignal(window.indexer.finished, timeout=TIMEOUT_MS) as blocker:
+        window.add_paths([str(papers)])
+        assert dock.pause.isVisibleTo(window) and dock.cancel.isVisibleTo(window)  # the run is on
+    report = blocker.args[0]
+    assert report.skipped == 1 and not report.cancelled
+    assert not dock.pause.isVisibleTo(window) and not dock.cancel.isVisibleTo(window)
+    assert not dock.resume.isVisibleTo(window)
+    assert ", 1 skipped," in dock.status.text()
+    qtbot.waitUntil(lambda: dock.problems.topLevelItemCount() == 1, timeout=TIMEOUT_MS)
+    assert dock.problems.topLevelItem(0).text(0) == str(papers / "notes.xyz")
+    assert dock.problems_label.text() == "Skipped and failed files (1)"
+    assert dock.folders.topLevelItem(0).text(2) == "1"  # the folder's Skipped column
 
 
 def test_keyboard_moves_selection_and_sort(qtbot, window, tmp_path):
