@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 
 # One component's hits: (passage row, score), best first.
 Hits = list[tuple[dict, float]]
-# Components return only ids (with "doc_id" when the engine gives it); the full rows are fetched once,
-# for the passages that become results: most of a search's time was moving text it never showed.
-HIT_COLUMNS = ["passage_id", "doc_id"]
+# Components return only passage ids (a passage id is "<doc_id>:<ordinal>", so the document is known too);
+# the full rows are fetched once, for the passages that become results: most of a search's time was moving
+# text it never showed. The store answers an id-only search from row ids (app.store.reads).
+HIT_COLUMNS = ["passage_id"]
 
 
 class Retriever(Protocol):
