@@ -41,3 +41,20 @@ def test_cli_summary_and_status_say_skipped_only_for_the_users_files(home, paper
     out = capsys.readouterr().out
     assert "Skipped: 1   Failed: 0" in out, out
     assert "notes.xyz" in out and "titles" not in out
+
+
+def test_the_cluster_stage_reports_title_records_for_the_driver_to_count(papers):
+    """A Ray run reads files with app.cluster.stages (no Ray needed here) and its driver counts each unit's
+    problem with IndexReport.add_problem: title records must reach it, and land apart from skipped."""
+    from app.cluster.stages import read_units, stable_doc_id
+    from app.pipeline import IndexReport
+
+    paths = sorted((papers / "titles").glob("*.json")) + [papers / "notes.xyz"]
+    files = [{"path": str(p), "root": str(papers), "doc_id": stable_doc_id(str(p))} for p in paths]
+    units = read_units(files, thumbs=None, passage_chars=1000, max_bytes=10**8)
+    assert all(u["problem"] is not None and u["docs"] for u in units)  # each still writes its file row
+    report = IndexReport()
+    for u in units:
+        report.add_problem(u["problem"]["path"], u["problem"]["state"], u["problem"]["reason"])
+    assert (report.skipped, report.metadata) == (1, {"title record": len(TITLES)})
+    assert [p["path"] for p in report.problems] == [str(papers / "notes.xyz")]
