@@ -70,6 +70,11 @@ class Searcher:
 
     def run(self, query: str, options: SearchOptions, *, k: int = 10, filters: Filters | None = None) -> SearchResponse:
         """:meth:`search` with its options as one :class:`SearchOptions`."""
+        # One version of the tables for the whole search, read once (app.store.reads.Reads.pinned).
+        with self.store.pinned():
+            return self._run(query, options, k, filters)
+
+    def _run(self, query: str, options: SearchOptions, k: int, filters: Filters | None) -> SearchResponse:
         from app.search.query import images_as_names, lexical_text, parse
 
         filters = filters or Filters()

@@ -73,6 +73,7 @@ class Store(Reads, Upkeep):
         self._create = (vectors, vocab_model)
         self._opening = threading.RLock()  # a lazy store's search threads may all reach for LanceDB at once
         self._row_map_lock = threading.Lock()  # search threads share the row id -> passage id map (app.store.reads)
+        self._pin_lock, self._pins, self._pinned_values = threading.Lock(), 0, {}  # Reads.pinned
         self._lance = _open_datasets(self._index_dir, lazy_vectors) if lazy and self.location.folder else None
         if self._lance is None:
             self._connect()

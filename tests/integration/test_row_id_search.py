@@ -101,3 +101,26 @@ def test_a_swapped_in_passages_table_is_mapped_afresh(home):
         finish(store)
     found = _by_ids_and_by_column(store, rng)
     assert found and store._row_map[0] != old_key and store._row_map[0][2] != old_key[2]  # another folder
+
+
+def test_a_pinned_search_reads_each_version_once(home, monkeypatch):
+    rng = np.random.default_rng(9)
+    writer = Store(home, vectors=VECTORS)
+    _write(writer, range(0, 4), rng)
+    reader = Store(home)
+    reads = []
+    real = type(reader.passages).version
+
+    def counted(table):  # LanceDB's own version read, counted
+        reads.append(table)
+        return real.fget(table)
+
+    monkeypatch.setattr(type(reader.passages), "version", property(counted))
+    with reader.pinned():
+        before = reader.passages_version()
+        _write(writer, range(4, 6), rng)  # another writer commits while the search runs
+        reader.see_latest()
+        assert reader.passages_version() == before  # one version for the whole search
+        assert _by_ids_and_by_column(reader, rng)
+    assert [t for t in reads if t is reader.passages] == [reader.passages]  # read once
+    assert reader.passages_version() > before  # unpinned: the new version
