@@ -168,9 +168,12 @@ class Searcher:
         """Results for these candidates, with their rows read from the store (ranks are set by grouping)."""
         if not best:
             return []
+        # The documents' rows (thumbnail, metadata) are read beside the passages' rows: the components are
+        # done, the pool is idle, and the two reads wait on LanceDB, not on Python.
+        docs_job = _pool().submit(self._docs, [doc_of(c.row) for c in best])
         full = passages_by_id(self.store, [c.row["passage_id"] for c in best])
         best = [c for c in best if c.row["passage_id"] in full]  # a concurrent re-index may drop one
-        docs = self._docs([doc_of(c.row) for c in best])
+        docs = docs_job.result()
         # A passage whose document row is missing is an orphan of a killed run (the next run sweeps it):
         # never shown, so a crash cannot produce a duplicate or a deleted file in the results.
         best = [c for c in best if docs.get(full[c.row["passage_id"]]["doc_id"])]
