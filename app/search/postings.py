@@ -63,7 +63,11 @@ class Segment:
 
     def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n_rows: int,
                  colmax: np.ndarray | None = None, folder: Path | None = None):
-        self.indptr, self.indices, self.data, self.n_rows = indptr, indices, data, n_rows
+        # Plain ndarray views of the memory maps (same pages, nothing copied): slicing a np.memmap goes
+        # through its subclass hooks, ~4 us a slice, and a query slices every query id's column in every
+        # segment (3 ms of a 28 ms sparse search at 1M passages in 13 segments).
+        self.indptr, self.indices, self.data = _plain(indptr), _plain(indices), _plain(data)
+        self.n_rows = n_rows
         self._colmax = colmax
         self.folder = folder  # where it is saved (a later snapshot links the files instead of rewriting them)
 
@@ -82,7 +86,7 @@ class Segment:
     def column(self, t: int) -> tuple[np.ndarray, np.ndarray]:
         """Rows (ascending) and weights of vocabulary id ``t``, as plain array views."""
         a, b = int(self.indptr[t]), int(self.indptr[t + 1])
-        return np.asarray(self.indices[a:b]).view(np.ndarray), np.asarray(self.data[a:b]).view(np.ndarray)
+        return self.indices[a:b], self.data[a:b]
 
     def rescore(self, out: np.ndarray, rows: np.ndarray, q_ids: np.ndarray, q_w: np.ndarray) -> None:
         """out[i] += exact q·d of local row ``rows[i]`` (ascending), summed in query-id order like add_scores."""
@@ -314,6 +318,11 @@ class Postings:
                 offset += seg.n_rows
             self._df = df
         return self._df
+
+
+def _plain(a) -> np.ndarray:
+    """``a`` as a plain ndarray (a view when it is an ndarray subclass such as np.memmap)."""
+    return a.view(np.ndarray) if isinstance(a, np.ndarray) else np.asarray(a)
 
 
 def _kth_largest(x: np.ndarray, k: int) -> float:
