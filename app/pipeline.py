@@ -274,7 +274,11 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[
         report.indexed += 1
         return []
     doc = doc_row(item, store.thumbs, 0)
-    if twin and twin["doc_id"] != item.doc_id:
+    # The same file with the same content and a new modification time: touched, copied over itself, restored
+    # from a backup, checked out again. Its passages are kept as they are, like a duplicate's below: reading
+    # 118 touched chronam-1916 pages again re-embedded all 3,345 passages (5.5 minutes here).
+    touched = twin is not None and twin["doc_id"] == item.doc_id and twin["path"] == str(item.path)
+    if twin and (twin["doc_id"] != item.doc_id or touched):
         # Duplicate content elsewhere: copy its passages (vectors and pass-2 state included).
         rows = store.passages_of([twin["doc_id"]])
         if rows:
@@ -283,8 +287,11 @@ def _handle_item(item, store, vanished, by_hash, report, passage_chars) -> list[
                 r["passage_id"] = f"{item.doc_id}:{r['ordinal']}"
                 r["_copied"] = True
             doc["n_passages"] = len(rows)
-            report.duplicates += 1
-            report.indexed += 1
+            if touched:
+                report.unchanged += 1
+            else:
+                report.duplicates += 1
+                report.indexed += 1
             return [(doc, rows)]
     prows = passage_rows(item, doc, passage_chars)
     doc["n_passages"] = len(prows)

@@ -87,6 +87,48 @@ def test_words_first_then_meaning_without_reading_files_again(home, tmp_path, ti
     assert catalog.quick_noop([folder], settings, home, use_models=True) is None
 
 
+def test_touched_files_with_unchanged_content_keep_their_meaning(home, tmp_path, tiny_bert):
+    """A new modification time alone (a copy over itself, a restore from backup) embeds nothing again."""
+    import numpy as np
+
+    folder = make_tree(tmp_path / "tree", 3)
+    settings = with_model(home, tiny_bert)
+    index_paths([folder], settings)
+    before = {r["passage_id"]: r for r in Store(home).passage_rows("true", ["passage_id", "vec_text", "enriched"])}
+    for f in folder.iterdir():
+        os.utime(f, (f.stat().st_atime, f.stat().st_mtime + 86_400 * 400))  # touched: a year later
+    (folder / "log02.txt").write_text("The harbour master changed his log entirely today.", encoding="utf-8")
+
+    embedder = build_embedder(settings)
+    encoded: list[str] = []
+    real_embed = embedder.embed
+
+    def counting_embed(rows, on_progress=None):
+        encoded.extend(r["passage_id"] for r in rows)
+        return real_embed(rows, on_progress)
+
+    embedder.embed = counting_embed
+    report = index_paths([folder], settings, embedder=embedder)
+    store = Store(home)
+    log02 = {r["doc_id"] for r in store.document_rows(["doc_id", "path"]) if r["path"].endswith("log02.txt")}
+    assert report.unchanged == 2 and report.indexed == 1 and report.meaning_pending == 0
+    assert encoded and {p.split(":")[0] for p in encoded} == log02  # only the changed file was embedded
+    after = {r["passage_id"]: r for r in store.passage_rows("true", ["passage_id", "doc_id", "vec_text", "enriched",
+                                                                      "date"])}
+    kept = [p for p in after if after[p]["doc_id"] not in log02]
+    assert kept and set(kept) == {p for p in before if p.split(":")[0] not in log02}
+    for p in kept:
+        assert after[p]["enriched"] == before[p]["enriched"] == store.enrich_key()
+        assert np.array_equal(after[p]["vec_text"], before[p]["vec_text"])
+    # The rows say what a fresh index would: the new modification time, and the date taken from it.
+    new_day = {r["path"]: r["date"] for r in store.document_rows(["path", "date"])}
+    assert {after[p]["date"] for p in kept} <= set(new_day.values())
+    assert catalog.quick_noop([folder], settings, home, use_models=True) == {"seen": 3, "unchanged": 3}
+    assert make_searcher(store, settings).search(token(101), k=3).results[0].path == str(folder / "log01.txt")
+    ids = [r["passage_id"] for r in store.passage_rows("true", ["passage_id"])]
+    assert len(ids) == len(set(ids))
+
+
 # Two of app.faults.PASS2 (each case starts a process that imports torch): a crash in the middle of the
 # table swap, and one after a batch of vectors was written. "swap-written" and "enrich-documents" pass
 # too (LEXISCOPE_ALL_FAULTS=1 runs them).
