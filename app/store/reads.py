@@ -265,7 +265,7 @@ class Reads:
         """
         return self._dataset("passages") is None and self.location.folder is not None  # type: ignore[attr-defined]
 
-    def _passage_ids_of_rows(self, row_ids: list[int]) -> list[str | None]:
+    def _passage_ids_of_rows(self, row_ids) -> list[str | None]:
         """The passage ids of LanceDB row ids, in order (None for a row not in the table at its current version:
         a search that raced a write; its hit is dropped, as the rows of results are read by id afterwards)."""
         table = self.passages
@@ -306,7 +306,7 @@ class Reads:
 
     def _with_passage_ids(self, found: pa.Table, score: str) -> list[tuple[dict, float]]:
         """(``{"passage_id": …}``, score) per row of a row-id search (``_rowid`` and ``score`` columns)."""
-        ids = self._passage_ids_of_rows(found.column("_rowid").to_pylist())
+        ids = self._passage_ids_of_rows(found.column("_rowid").to_numpy())
         return [({"passage_id": pid}, float(x)) for pid, x in zip(ids, found.column(score).to_pylist())
                 if pid is not None]
 

@@ -51,6 +51,20 @@ def token(i: int) -> str:
     return "qx" + "".join("abcdefghij"[int(c)] for c in f"{i:04d}")
 
 
+def index_counting_embeddings(folder: Path, settings: Settings):
+    """Index ``folder`` with the real embedder; returns the report and the passage ids it embedded, in order."""
+    embedder = build_embedder(settings)
+    encoded: list[str] = []
+    real_embed = embedder.embed
+
+    def counting_embed(rows, on_progress=None):
+        encoded.extend(r["passage_id"] for r in rows)
+        return real_embed(rows, on_progress)
+
+    embedder.embed = counting_embed
+    return index_paths([folder], settings, embedder=embedder), encoded
+
+
 def make_tree(folder: Path, n_files: int, sentences: int = 8) -> Path:
     """Files of several ~200-character passages, every sentence with its own word (no two passages alike)."""
     folder.mkdir()
@@ -99,16 +113,7 @@ def test_touched_files_with_unchanged_content_keep_their_meaning(home, tmp_path,
         os.utime(f, (f.stat().st_atime, f.stat().st_mtime + 86_400 * 400))  # touched: a year later
     (folder / "log02.txt").write_text("The harbour master changed his log entirely today.", encoding="utf-8")
 
-    embedder = build_embedder(settings)
-    encoded: list[str] = []
-    real_embed = embedder.embed
-
-    def counting_embed(rows, on_progress=None):
-        encoded.extend(r["passage_id"] for r in rows)
-        return real_embed(rows, on_progress)
-
-    embedder.embed = counting_embed
-    report = index_paths([folder], settings, embedder=embedder)
+    report, encoded = index_counting_embeddings(folder, settings)
     store = Store(home)
     log02 = {r["doc_id"] for r in store.document_rows(["doc_id", "path"]) if r["path"].endswith("log02.txt")}
     assert report.unchanged == 2 and report.indexed == 1 and report.meaning_pending == 0
@@ -155,16 +160,7 @@ def test_killed_pass_two_resumes_with_nothing_embedded_twice(home, tmp_path, tin
     if fault == "enrich-passages":
         assert 0 < len(done) < len(all_ids)  # killed after the first batch was written
 
-    embedder = build_embedder(settings)
-    encoded: list[str] = []
-    real_embed = embedder.embed
-
-    def counting_embed(rows, on_progress=None):
-        encoded.extend(r["passage_id"] for r in rows)
-        return real_embed(rows, on_progress)
-
-    embedder.embed = counting_embed
-    report = index_paths([folder], settings, embedder=embedder)
+    report, encoded = index_counting_embeddings(folder, settings)
     assert report.meaning_pending == 0 and not report.cancelled
     assert len(encoded) == len(set(encoded)), "a passage was embedded twice in one run"
     assert set(encoded).isdisjoint(done), "a passage embedded before the kill was embedded again"
