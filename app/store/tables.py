@@ -9,7 +9,7 @@ import sys
 import threading
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pyarrow as pa
 
@@ -34,6 +34,28 @@ if TYPE_CHECKING:
     from lancedb.table import LanceTable
 
     from app.location import IndexLocation
+
+
+T = TypeVar("T")
+
+
+class _OpenedOnUse(Generic[T]):
+    """A LanceDB handle of the store: opened (``Store._connect``) when first read, replaced by assignment."""
+
+    def __init__(self, attr: str, doc: str):
+        self.attr, self.__doc__ = attr, doc
+
+    def __get__(self, store, owner=None) -> T:
+        if store is None:
+            return self  # type: ignore[return-value]  # the class attribute itself
+        if getattr(store, self.attr) is None:
+            store._connect()
+        value = getattr(store, self.attr)
+        assert value is not None  # _connect opened it (or raised)
+        return value
+
+    def __set__(self, store, value: T) -> None:
+        setattr(store, self.attr, value)
 
 
 class Store(Reads, Upkeep):
@@ -127,41 +149,9 @@ class Store(Reads, Upkeep):
     _db = None
     _documents: LanceTable | None = None
     _passages: LanceTable | None = None
-
-    @property
-    def db(self):
-        """The LanceDB connection."""
-        if self._db is None:
-            self._connect()
-        return self._db
-
-    @db.setter
-    def db(self, value) -> None:
-        self._db = value
-
-    @property
-    def documents(self) -> LanceTable:
-        """The documents table."""
-        if self._documents is None:
-            self._connect()
-        assert self._documents is not None  # _connect opened it (or raised)
-        return self._documents
-
-    @documents.setter
-    def documents(self, table: LanceTable) -> None:
-        self._documents = table
-
-    @property
-    def passages(self) -> LanceTable:
-        """The passages table."""
-        if self._passages is None:
-            self._connect()
-        assert self._passages is not None  # _connect opened it (or raised)
-        return self._passages
-
-    @passages.setter
-    def passages(self, table: LanceTable) -> None:
-        self._passages = table
+    db = _OpenedOnUse[Any]("_db", "The LanceDB connection.")
+    documents = _OpenedOnUse["LanceTable"]("_documents", "The documents table.")
+    passages = _OpenedOnUse["LanceTable"]("_passages", "The passages table.")
 
     @staticmethod
     def _check_version(schema: pa.Schema) -> None:
