@@ -65,7 +65,9 @@ class SearchRequest:
 
     def is_empty(self) -> bool:
         """Nothing to search for."""
-        return not self.query.strip() and self.image is None
+        from app.search.query import has_words
+
+        return not has_words(self.query) and self.image is None
 
     def label(self) -> str:
         """How the request reads in the status bar and in exports."""

@@ -57,7 +57,9 @@ def do_search(args):
     from app.search.types import Filters, normalise_date
     from app.session import make_searcher, open_store
 
-    if not args.query.strip():
+    from app.search.query import has_words
+
+    if not has_words(args.query):
         # A usage error, not a search that found nothing ("No results." told the user nothing).
         raise UserError(f'type some words to search for, e.g. lexiscope {getattr(args, "command", None) or "search"} "strike at the docks"')
     try:

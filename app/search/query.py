@@ -32,6 +32,12 @@ def _image_path(token: str) -> Path | None:
     return path if path.is_file() else None
 
 
+def has_words(query: str) -> bool:
+    """Whether ``query`` holds anything to search for: at least one letter or digit ("???" or '"  "' does not;
+    the meaning models would still rank every passage against it, a list of noise)."""
+    return re.search(r"\w", query) is not None
+
+
 def parse(query: str, image: Path | str | None = None) -> list[Term]:
     """The weighted terms of ``query`` (plus ``image`` as a term of weight 1 when given)."""
     terms: list[Term] = []
