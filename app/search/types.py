@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -20,6 +21,10 @@ def normalise_date(value: str | None, *, end: bool = False) -> str | None:
     if not _DATE.match(value):
         raise ValueError(f"not a date: {value!r} (use YYYY, YYYY-MM or YYYY-MM-DD)")
     parts = value.split("-")
+    try:  # a real day or month: "1916-13-45" matched the pattern and silently found nothing
+        date(int(parts[0]), int(parts[1]) if len(parts) > 1 else 1, int(parts[2]) if len(parts) > 2 else 1)
+    except ValueError:
+        raise ValueError(f"not a date: {value!r} (no such month or day)") from None
     if len(parts) == 1:
         return f"{value}-12-31" if end else f"{value}-01-01"
     if len(parts) == 2:

@@ -85,6 +85,10 @@ def test_filters_and_dates():
     assert normalise_date("1916") == "1916-01-01" and normalise_date("1916-07", end=True) == "1916-07-31"
     with pytest.raises(ValueError):
         normalise_date("July")
+    for impossible in ("1916-13-45", "1916-13", "1916-02-30", "0000"):
+        with pytest.raises(ValueError, match="no such month or day"):
+            normalise_date(impossible)
+    assert normalise_date("1916-02-29") == "1916-02-29"  # a leap day
     where = Filters(kinds=("news",), folder="/a/b'c/", after="1916-07", before="1916").where()
     assert "kind IN ('news')" in where and "'/a/b''c'" in where and "date >= '1916-07-01'" in where
     assert "date <= '1916-12-31'" in where
