@@ -171,7 +171,7 @@ class Searcher:
         # The documents' rows (thumbnail, metadata) are read beside the passages' rows: the components are
         # done, the pool is idle, and the two reads wait on LanceDB, not on Python.
         docs_job = _pool().submit(self._docs, [doc_of(c.row) for c in best])
-        full = passages_by_id(self.store, [c.row["passage_id"] for c in best])
+        full = {r["passage_id"]: r for r in self.store.passages_of_hits([c.row for c in best], PASSAGE_COLUMNS)}
         best = [c for c in best if c.row["passage_id"] in full]  # a concurrent re-index may drop one
         docs = docs_job.result()
         # A passage whose document row is missing is an orphan of a killed run (the next run sweeps it):
@@ -227,11 +227,6 @@ def doc_of(row: dict) -> str:
     return row.get("doc_id") or row["passage_id"].rsplit(":", 1)[0]
 
 
-def passages_by_id(store: Store, ids: list[str]) -> dict[str, dict]:
-    """Full passage rows for ``ids``, by id."""
-    return {r["passage_id"]: r for r in store.passages_with_ids(ids, PASSAGE_COLUMNS)}
-
-
 _executor = None
 
 
@@ -261,7 +256,11 @@ def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, flo
     by_id: dict[str, Candidate] = {}
     for name, hits in components.items():
         for rank, (row, score) in enumerate(hits, start=1):
-            cand = by_id.setdefault(row["passage_id"], Candidate(row))
+            cand = by_id.get(row["passage_id"])
+            if cand is None:
+                cand = by_id[row["passage_id"]] = Candidate(dict(row))
+            else:  # what each component knows of the passage (a row id, say: app.store.reads)
+                cand.row.update((key, value) for key, value in row.items() if key not in cand.row)
             cand.scores[name] = score
             cand.ranks[name] = rank
     names = list(components)

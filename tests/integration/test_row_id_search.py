@@ -124,3 +124,69 @@ def test_a_pinned_search_reads_each_version_once(home, monkeypatch):
         assert _by_ids_and_by_column(reader, rng)
     assert [t for t in reads if t is reader.passages] == [reader.passages]  # read once
     assert reader.passages_version() > before  # unpinned: the new version
+
+
+def test_an_ann_search_scores_by_cosine_whether_or_not_rows_are_outside_the_index(home):
+    """LanceDB's cosine IVF index returns squared L2 of normalised vectors, 2 (1 - cos), unless it re-ranks the
+    hits exactly; it did so only while some rows were outside the index. The store always asks for the exact
+    re-rank: the scores are the cosine and the order is exact search's, before and after new rows arrive."""
+    from app.search.vector_index import query_params
+
+    rng = np.random.default_rng(11)
+    writer = Store(home, vectors=VECTORS)
+    writer.ann_min_rows = 100
+    _write(writer, range(0, 60), rng)  # 180 passages: the index covers them all
+    assert "vec_text" in writer.indexed_columns("vector")
+    assert writer.unindexed_rows("passages") == 0
+    reader = Store(home)
+
+    def check() -> None:
+        rows = reader.passage_rows("passage_id != ''", ["passage_id", "vec_text"])
+        mat = np.asarray([r["vec_text"] for r in rows], dtype=np.float64)
+        mat /= np.linalg.norm(mat, axis=1, keepdims=True)
+        for _ in range(5):
+            q = rng.standard_normal(8).astype(np.float32)
+            exact = mat @ (q / np.linalg.norm(q))
+            want = {rows[i]["passage_id"]: exact[i] for i in range(len(rows))}
+            hits = reader.vector_search(q, "vec_text", limit=100, columns=["passage_id"],
+                                        **query_params(True, 100) | {"nprobes": 64})
+            got = [(r["passage_id"], s) for r, s in hits]
+            for pid, score in got:
+                assert abs(score - want[pid]) < 1e-5, (pid, score, want[pid])
+            best = sorted(want, key=lambda p: -want[p])[:10]
+            assert [p for p, _ in got[:10]] == best
+
+    check()
+    _write(writer, range(60, 62), rng)  # a few rows outside the index now (no optimize for so few)
+    assert writer.unindexed_rows("passages") > 0
+    reader.see_latest()
+    check()
+
+
+def test_result_rows_are_read_by_row_id_and_never_as_another_passage(home):
+    rng = np.random.default_rng(5)
+    writer = Store(home, vectors=VECTORS)
+    _write(writer, range(0, 8), rng)
+    reader = Store(home)
+    hits = [r for r, _ in reader.full_text_search("strike docks wheat cargo", limit=30, columns=["passage_id"])]
+    assert hits and all("_rowid" in h for h in hits)
+    by_id = {r["passage_id"]: r for r in reader.passages_with_ids([h["passage_id"] for h in hits], ["passage_id", "text"])}
+    got = {r["passage_id"]: r for r in reader.passages_of_hits(hits, ["passage_id", "text"])}
+    assert got == by_id
+
+    # A hit whose row id names another passage (a table swapped in under a search) is read by its own id;
+    # a hit without a row id (the sparse component's) too.
+    a, b = hits[0], hits[1]
+    mixed = [{"passage_id": a["passage_id"], "_rowid": b["_rowid"]}, {"passage_id": b["passage_id"]}]
+    got = {r["passage_id"]: r for r in reader.passages_of_hits(mixed, ["passage_id", "text"])}
+    assert got == {a["passage_id"]: by_id[a["passage_id"]], b["passage_id"]: by_id[b["passage_id"]]}
+
+    # The document re-written after the search: its old row ids are deleted rows, its passages are read anew.
+    doc = int(a["passage_id"].split(":")[0][1:])
+    with writer.lock():
+        writer.write_batch([_doc(doc)], [dict(p, text="flood flood bridge") for p in _passages(doc, rng)])
+        finish(writer)
+    reader.see_latest()
+    got = {r["passage_id"]: r for r in reader.passages_of_hits(hits, ["passage_id", "text"])}
+    assert set(got) == set(by_id)
+    assert got[a["passage_id"]]["text"] == "flood flood bridge"
