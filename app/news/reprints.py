@@ -20,10 +20,10 @@ import base64
 import re
 
 
+# Pinned: signatures are persisted, and MinHashes of other permutations cannot be compared. They are
+# datasketch's MinHash(num_perm=64, seed=1, scheme="affine32") (app.news.minhash computes the same).
 NUM_PERM = 64
-# Pinned: signatures are persisted, and MinHashes of different schemes cannot be compared.
-SCHEME = "affine32"
-SEED = 1  # datasketch's default seed: signatures made with another seed are not comparable
+SEED = 1
 SHINGLE = 2
 MIN_LETTERS = 4  # words shorter than this are left out of shingles
 THRESHOLD = 0.3  # estimated Jaccard; see the module doc for the measurements behind it
@@ -33,16 +33,14 @@ _WORDS = re.compile(r"[a-z]{2,}")
 
 def signature(clean_text: str) -> str | None:
     """Base64 MinHash of the text's word shingles, or None when the text is too short to compare."""
-    from datasketch import MinHash
+    from app.news.minhash import minhash
 
     words = [w for w in _WORDS.findall(clean_text.lower()) if len(w) >= MIN_LETTERS]
     if len(words) < MIN_WORDS:
         return None
     shingles = {" ".join(words[i : i + SHINGLE]).encode() for i in range(len(words) - SHINGLE + 1)}
-    mh = MinHash(num_perm=NUM_PERM, seed=SEED, scheme=SCHEME)
-    mh.update_batch(list(shingles))
     # affine32 hash values fit 32 bits: half the size in the document meta.
-    return base64.b64encode(mh.hashvalues.astype("<u4").tobytes()).decode("ascii")
+    return base64.b64encode(minhash(shingles, NUM_PERM, SEED).astype("<u4").tobytes()).decode("ascii")
 
 
 def article_at(meta: dict, offset: int) -> tuple[int, list] | None:

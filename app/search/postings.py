@@ -54,6 +54,8 @@ COMPACT_FRACTION = 0.2
 MAXSCORE_MIN_POSTINGS = 200_000
 ESSENTIAL_POSTINGS = 300_000
 MAX_CANDIDATES = 5_000
+# Entries sorted at a time when rows are turned into columns (_to_columns).
+TO_COLUMNS_CHUNK = 1 << 16
 # Postings read at a time when counting the document frequency of dead rows (bounded memory at 1M).
 DF_CHUNK = 8_000_000
 
@@ -113,8 +115,6 @@ class Segment:
     @classmethod
     def from_lists(cls, ids, weights) -> "Segment":
         """Build from arrow list columns of ids and weights (one list per row)."""
-        from scipy.sparse import csr_matrix
-
         n = len(ids)
         if n == 0:
             return cls(np.zeros(VOCAB_SIZE + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), 0)
@@ -124,9 +124,11 @@ class Segment:
         start, end = int(indptr[0]), int(indptr[-1])
         cols = np.asarray(ids.values, dtype=np.int32)[start:end]
         vals = np.asarray(weights.values, dtype=np.float32)[start:end]
-        csc = csr_matrix((vals, cols, indptr - start), shape=(n, VOCAB_SIZE)).tocsc()  # O(nnz) counting sort
-        csc.sort_indices()
-        return cls(csc.indptr.astype(np.int64), csc.indices.astype(np.int32), csc.data.astype(np.float32), n)
+        if len(cols) and (int(cols.min()) < 0 or int(cols.max()) >= VOCAB_SIZE):
+            raise ValueError(f"sparse ids outside the vocabulary (0..{VOCAB_SIZE - 1})")
+        rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr))
+        col_ptr, indices, data = _to_columns(cols, rows, vals)
+        return cls(col_ptr, indices, data, n)
 
     def add_scores(self, out: np.ndarray, q_ids: np.ndarray, q_w: np.ndarray) -> None:
         """out[row] += sum over query ids of q_w * weight (float64 accumulation, query-id order)."""
@@ -324,6 +326,34 @@ class Postings:
 def _plain(a) -> np.ndarray:
     """``a`` as a plain ndarray (a view when it is an ndarray subclass such as np.memmap)."""
     return a.view(np.ndarray) if isinstance(a, np.ndarray) else np.asarray(a)
+
+
+def _to_columns(cols: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(column pointers, rows, values) of entries given in row order: a counting sort by column, each
+    column's rows ascending (CSR to CSC).
+
+    A chunk of entries at a time is sorted by column (stable, on 16 bits) and scattered after what earlier
+    chunks put in each column. One argsort of every entry took 26 s at 1M passages (101M entries), this
+    ~8.5 s (65,536 entries a chunk); scipy's C++ loop, which this replaces, 4.7 s.
+    """
+    counts = np.bincount(cols, minlength=VOCAB_SIZE)
+    col_ptr = np.zeros(VOCAB_SIZE + 1, dtype=np.int64)
+    np.cumsum(counts, out=col_ptr[1:])
+    fill = col_ptr[:-1].copy()  # where each column's next entry goes
+    chunk = TO_COLUMNS_CHUNK
+    out_rows = np.empty(len(cols), dtype=np.int32)
+    out_vals = np.empty(len(cols), dtype=np.float32)
+    for a in range(0, len(cols), chunk):
+        c = cols[a : a + chunk]
+        order = np.argsort(c.astype(np.uint16), kind="stable")  # VOCAB_SIZE < 2**16: a radix sort
+        by_col = c[order]
+        n_col = np.bincount(c, minlength=VOCAB_SIZE)
+        first = np.cumsum(n_col) - n_col  # where each column starts in the sorted chunk
+        dest = fill[by_col] + (np.arange(len(c)) - first[by_col])
+        out_rows[dest] = rows[a : a + chunk][order]
+        out_vals[dest] = vals[a : a + chunk][order]
+        fill += n_col
+    return col_ptr, out_rows, out_vals
 
 
 def _partial_slack(n_ids: int) -> float:

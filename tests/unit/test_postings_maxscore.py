@@ -79,3 +79,28 @@ def test_document_frequency_counts_live_rows_only():
             want[t] += int(p.alive[rows].sum())
         offset += seg.n_rows
     assert np.array_equal(p.document_frequency(chunk=1000), want)  # several chunks
+
+
+def test_segment_columns_are_scipys_csc_of_the_rows(monkeypatch):
+    """Segment.from_lists turns rows of (id, weight) lists into columns with numpy alone; scipy's CSR -> CSC
+    conversion (which it used before) gives the same arrays."""
+    import pyarrow as pa
+    from scipy.sparse import csr_matrix
+
+    from app.search import postings
+    from app.search.postings import VOCAB_SIZE, Segment
+
+    rng = np.random.default_rng(4)
+    rows = [np.unique(rng.integers(0, VOCAB_SIZE, int(rng.integers(0, 40)))) for _ in range(500)]
+    ids = pa.array([r.tolist() for r in rows], pa.list_(pa.int32()))
+    weights = pa.array([rng.random(len(r)).astype(np.float32).tolist() for r in rows], pa.list_(pa.float32()))
+    for sl, chunk in ((slice(None), 1 << 16), (slice(None), 100), (slice(123, 456), 7)):
+        # A slice: arrow offsets not starting at 0. Small chunks: columns filled across many chunks.
+        monkeypatch.setattr(postings, "TO_COLUMNS_CHUNK", chunk)
+        seg = Segment.from_lists(ids[sl], weights[sl])
+        i, w = ids[sl], weights[sl]
+        indptr = np.asarray(i.offsets) - i.offsets[0].as_py()
+        csc = csr_matrix((np.asarray(w.flatten()), np.asarray(i.flatten()), indptr), shape=(len(i), VOCAB_SIZE)).tocsc()
+        csc.sort_indices()
+        assert np.array_equal(seg.indptr, csc.indptr) and np.array_equal(seg.indices, csc.indices)
+        assert np.array_equal(seg.data, csc.data) and seg.n_rows == len(i)
