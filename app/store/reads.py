@@ -221,8 +221,8 @@ class Reads:
         """The rows (``columns``, which include ``passage_id``) of search hits, as dicts: by the row id a hit
         carries where it has one (see :meth:`_with_passage_ids`), else by passage id.
 
-        At 1M passages ten rows by row id cost ~12 ms, by passage id through the id index ~24 ms
-        (bench/search_parts.py). A row id from an older table version may name a row deleted since (it is
+        At 1M passages ten rows by row id cost ~12 ms, by passage id through the id index ~24 ms (timed alone,
+        bench/README.md "fifth session"). A row id from an older table version may name a row deleted since (it is
         then not returned) but never another passage; a row read is kept only if its id is the hit's.
         """
         want = {h["passage_id"]: h.get("_rowid") for h in hits}
