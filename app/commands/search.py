@@ -75,8 +75,13 @@ def do_search(args):
     lexical_only = args.mode == "lexical" and not args.explain and not args.mask_entities
     store = open_store(lazy=True, vectors=not lexical_only)
     searcher = make_searcher(store, Settings.load(), models=not lexical_only)
-    return searcher.search(args.query, k=args.k, filters=filters, mode=args.mode,
-                           mask_entities=args.mask_entities, explain=args.explain)
+    response = searcher.search(args.query, k=args.k, filters=filters, mode=args.mode,
+                               mask_entities=args.mask_entities, explain=args.explain)
+    if not response.results and store.passage_count() == 0:
+        # An empty index answers every query with nothing; say why, not only "No results.".
+        response.notes.append("nothing is indexed here yet: add a folder with `lexiscope index FOLDER` "
+                              "(or `lexiscope` to open the window)")
+    return response
 
 
 def run(args) -> int:

@@ -27,3 +27,10 @@ def test_a_query_without_words_is_not_searched_by_the_window_either():
     assert SearchRequest("???").is_empty() and SearchRequest('"  "').is_empty()
     assert not SearchRequest("1916").is_empty() and not SearchRequest("café").is_empty()
     assert not SearchRequest("", image=Path("cat.jpg")).is_empty()
+
+
+def test_a_search_of_an_empty_index_says_to_index_a_folder(home, capsys):
+    assert main(["search", "strike at the docks", "--mode", "lexical"]) == 0
+    out = capsys.readouterr().out
+    assert "note: nothing is indexed here yet: add a folder with `lexiscope index FOLDER`" in out
+    assert "No results." in out
