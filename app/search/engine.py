@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from app.search.doc_cache import DocumentCache
 from app.search.fusion import FUSION_METHOD
 from app.search.lexical import Bm25Retriever
 from app.search.modes import COMPONENTS
@@ -22,6 +22,10 @@ MIN_DEPTH = 100
 
 PASSAGE_COLUMNS = ["passage_id", "doc_id", "path", "folder", "kind", "title", "date", "start", "end", "text",
                    "enriched"]
+# The passage's own columns: the others are its document's (copied into the passage rows when written),
+# taken from the documents in memory when app.search.doc_cache holds them all.
+OWN_COLUMNS = ["passage_id", "doc_id", "start", "end", "text", "enriched"]
+DOC_LEVEL = [c for c in PASSAGE_COLUMNS if c not in OWN_COLUMNS]
 
 
 @dataclass
@@ -46,8 +50,7 @@ class Searcher:
         (app.explain) and the notes the components' models left."""
         self.store = store
         self.retrievers: list[Retriever] = list(retrievers) if retrievers is not None else [Bm25Retriever()]
-        self._doc_cache: dict[str, dict] = {}
-        self._doc_cache_version: int | None = None
+        self._documents = DocumentCache()
         self.weights = weights
         # "minmax" or "rrf": the app's measured method by default, so a Searcher built by hand with several
         # retrievers fuses as make_searcher's does (one retriever alone passes through fuse() unchanged).
@@ -70,6 +73,7 @@ class Searcher:
 
     def run(self, query: str, options: SearchOptions, *, k: int = 10, filters: Filters | None = None) -> SearchResponse:
         """:meth:`search` with its options as one :class:`SearchOptions`."""
+        self._documents.search_started()
         # One version of the tables for the whole search, read once (app.store.reads.Reads.pinned).
         with self.store.pinned():
             return self._run(query, options, k, filters)
@@ -168,12 +172,20 @@ class Searcher:
         """Results for these candidates, with their rows read from the store (ranks are set by grouping)."""
         if not best:
             return []
-        # The documents' rows (thumbnail, metadata) are read beside the passages' rows: the components are
-        # done, the pool is idle, and the two reads wait on LanceDB, not on Python.
-        docs_job = _pool().submit(self._docs, [doc_of(c.row) for c in best])
-        full = {r["passage_id"]: r for r in self.store.passages_of_hits([c.row for c in best], PASSAGE_COLUMNS)}
+        doc_ids = [doc_of(c.row) for c in best]
+        docs = self._documents.in_memory(self.store, doc_ids)
+        if docs is not None:  # every document in memory: only the passages' own columns are read
+            rows = self.store.passages_of_hits([c.row for c in best], OWN_COLUMNS)
+            for row in rows:
+                row.update((c, docs.get(row["doc_id"], {}).get(c)) for c in DOC_LEVEL)
+        else:
+            # The documents' rows (thumbnail, metadata) are read beside the passages' rows: the components
+            # are done, the pool is idle, and the two reads wait on LanceDB, not on Python.
+            docs_job = _pool().submit(self._documents.read, self.store, doc_ids)
+            rows = self.store.passages_of_hits([c.row for c in best], PASSAGE_COLUMNS)
+            docs = docs_job.result()
+        full = {r["passage_id"]: r for r in rows}
         best = [c for c in best if c.row["passage_id"] in full]  # a concurrent re-index may drop one
-        docs = docs_job.result()
         # A passage whose document row is missing is an orphan of a killed run (the next run sweeps it):
         # never shown, so a crash cannot produce a duplicate or a deleted file in the results.
         best = [c for c in best if docs.get(full[c.row["passage_id"]]["doc_id"])]
@@ -207,19 +219,6 @@ class Searcher:
                 )
             )
         return results
-
-    def _docs(self, doc_ids: list[str]) -> dict[str, dict]:
-        """Thumbnail and metadata of documents, in one query, cached until the documents table changes."""
-        version = self.store.documents_version()
-        if version != self._doc_cache_version:
-            self._doc_cache.clear()
-            self._doc_cache_version = version
-        missing = [d for d in doc_ids if d not in self._doc_cache]
-        if missing:
-            for doc in self.store.documents_with_ids(missing, ["doc_id", "thumb", "meta"]):
-                doc["meta"] = json.loads(doc.get("meta") or "{}")
-                self._doc_cache[doc["doc_id"]] = doc
-        return {d: self._doc_cache.get(d, {}) for d in doc_ids}
 
 
 def doc_of(row: dict) -> str:

@@ -28,8 +28,10 @@ RETRAIN_GROWTH = 2.0
 # Query side: partitions probed and the refine factor (exact re-ranking of refine * k candidates with
 # the full vectors). See bench/README.md for the recall they give.
 # Measured on the 1M-passage bench index (1,000 partitions): nprobes 20 / refine 4 gave recall@10 0.69,
-# 50 / 10 gave 0.975, 100 / 10 gave 1.0 (20 queries, 62 ms p50 cold cache, ~30 ms warm).
-NPROBES = 100
+# 50 / 10 gave 0.975, 100 / 10 gave 1.0 (20 queries, 62 ms p50 cold cache, ~30 ms warm). With the exact
+# re-rank of the 100 rows a search asks for (51 queries, sixth session): nprobes 50 / 60 / 70 / 100 gave
+# recall@10 0.980 / 0.994 / 1.000 / 1.000 at 16.6 / 16.3 / 17.6 / 21.2 ms p50 alone; 70 keeps 1.000.
+NPROBES = 70
 REFINE_FACTOR = 10
 # The refine step re-reads REFINE_FACTOR * limit full vectors from disk; a search asks for 100+ rows (fusion
 # depth), so the factor is scaled to re-rank about REFINE_ROWS rows in all (at least 1: the limit's own rows,

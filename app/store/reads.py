@@ -176,6 +176,11 @@ class Reads:
         ds = self._dataset("passages")
         return ds.version if ds is not None else self._pinned("passages", lambda: self.passages.version)
 
+    def document_count(self) -> int:
+        """Rows of the documents table (from its metadata: no scan)."""
+        ds = self._dataset("documents")
+        return ds.count_rows() if ds is not None else self.documents.count_rows()
+
     def documents_version(self) -> int:
         """The documents table's version: what is derived from it (reprint LSH, caches) compares it."""
         ds = self._dataset("documents")
