@@ -45,11 +45,20 @@ def match_spans(text: str, stems: set[str]) -> list[tuple[int, int]]:
     # match; stemming (pure Python) only those keeps snippets cheap for long result lists.
     heads = {st[:2] for st in stems}
     out = []
-    for m in _WORD.finditer(text):
+    # Only the words that begin with a head are visited: a regex finds them without a Python step per
+    # word of the passage. It may find more than those (case folding); the test below is the exact one.
+    for m in _candidates(frozenset(heads)).finditer(text):
         word = m.group().lower()
         if word[:2] in heads and _stem(word) in stems:
             out.append((m.start(), m.end()))
     return out
+
+
+@lru_cache(maxsize=64)
+def _candidates(heads: frozenset[str]) -> re.Pattern[str]:
+    """Words (as _WORD finds them) that begin with one of ``heads``, ignoring case."""
+    alternatives = "|".join(re.escape(h) for h in sorted(heads, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})\w*", re.UNICODE | re.IGNORECASE)
 
 
 def make_snippet(text: str, spans: list[tuple[int, int]], width: int = 240) -> tuple[str, list[tuple[int, int]]]:

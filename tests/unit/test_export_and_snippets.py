@@ -81,6 +81,30 @@ def test_snippet_marks_stemmed_query_words():
     assert snippet.startswith("…") and snippet.endswith("…") and len(snippet) < 300
 
 
+def test_match_spans_finds_exactly_the_words_a_word_by_word_pass_finds():
+    """The regex that skips words without a head letter pair keeps every match (reference: every word)."""
+    import random
+    import re
+
+    from app.search.snippets import _stem
+
+    def every_word(text, stems):
+        heads = {st[:2] for st in stems}
+        return [(m.start(), m.end()) for m in re.finditer(r"\w+", text)
+                if m.group().lower()[:2] in heads and _stem(m.group().lower()) in stems]
+
+    rng = random.Random(5)
+    vocab = ("Strike strikers STRIKING docks Dock's dockers harbour Harbours wheat Wheaten a I x9 _under_ "
+             "naïve Naïveté Ångström ÅNGSTRÖM straße STRASSE ſtrike œuvre Œuvres 1916 co-operation Co-op "
+             "mayor's Mayors union Unions reunion bridge-builders").split()
+    for _ in range(300):
+        text = " ".join(rng.choice(vocab) + rng.choice(["", ",", ".", "—", "'s", "\n"]) for _ in range(40))
+        query = " ".join(rng.sample(vocab, rng.randint(1, 4)))
+        stems = query_stems(query)
+        assert match_spans(text, stems) == every_word(text, stems), (query, text)
+    assert match_spans("STRIKE at the Docks; strikers", query_stems("strike dock")) == [(0, 6), (14, 19)]
+
+
 def test_filters_and_dates():
     assert normalise_date("1916") == "1916-01-01" and normalise_date("1916-07", end=True) == "1916-07-31"
     with pytest.raises(ValueError):
