@@ -15,6 +15,8 @@ the passage's own columns. Until the load is done, above
 from __future__ import annotations
 
 import json
+import os
+import sys
 import threading
 from typing import Any
 
@@ -38,16 +40,26 @@ class DocumentCache:
         self._full: tuple[Any, dict[str, int]] | None = None  # (Arrow table of DOC_FIELDS, doc_id -> row)
         self._by_id: dict[str, dict] = {}  # documents read by id at this version
         self._loading: int | None = None  # the version a background load was started for
-        self._searches = 0  # searches begun: the first (a one-shot command-line search) starts no load
+        self._searches = 0  # searches done: the first (a one-shot command-line search) starts no load
 
-    def search_started(self) -> None:
-        """Count a search (from the second on, the whole table is loaded)."""
+    def search_done(self, store) -> None:
+        """Count a finished search; from the second on, start loading the table at its current version if it
+        is not in memory (after the search, not during it: the load then takes no time from one)."""
         self._searches += 1
+        if self._searches < 2:
+            return
+        version = store.documents_version()
+        with self._lock:
+            start = (self._full is None or version != self._version) and self._loading != version
+            if start:
+                self._loading = version
+        if start:
+            threading.Thread(target=self._load, args=(store, version), name="lexiscope-documents",
+                             daemon=True).start()
 
     def in_memory(self, store, doc_ids: list[str]) -> dict[str, dict] | None:
         """``{doc_id: document}`` (every field of :data:`DOC_FIELDS`, ``meta`` parsed) for the ids that have a
-        document row, when the whole table is in memory at its current version; else None (nothing read).
-        From the second search on, starts loading it."""
+        document row, when the whole table is in memory at its current version; else None (nothing read)."""
         full = self._current(store)[0]
         if full is None:
             return None
@@ -71,18 +83,12 @@ class DocumentCache:
         with self._lock:
             if version != self._version:
                 self._version, self._full, self._by_id = version, None, {}
-            full, by_id = self._full, self._by_id
-            start = full is None and self._searches >= 2 and self._loading != version
-            if start:
-                self._loading = version
-        if start:
-            threading.Thread(target=self._load, args=(store, version), name="lexiscope-documents",
-                             daemon=True).start()
-        return full, by_id
+            return self._full, self._by_id
 
     def _load(self, store, version: int) -> None:
         """Read the documents table (at ``version``) into memory; dropped if the table changed meanwhile."""
         table = None
+        _background_priority()
         try:
             if store.document_count() <= FULL_MAX_DOCUMENTS:
                 read = store.document_table(DOC_FIELDS).combine_chunks()
@@ -98,7 +104,10 @@ class DocumentCache:
         except Exception:  # noqa: BLE001 - a cache: searches go on reading documents by id
             table = None
         with self._lock:  # ``_loading`` stays: a version whose load failed or was declined is not tried again
-            if table is not None and self._version == version:
+            if table is not None:
+                # Labelled with its version: a search at another version (_current) drops it.
+                if self._version != version:
+                    self._version, self._by_id = version, {}
                 self._full = (table, row_of)
 
 
@@ -106,3 +115,13 @@ def _row(table, i: int) -> dict:
     doc = {name: table.column(name)[i].as_py() for name in DOC_FIELDS}
     doc["meta"] = json.loads(doc.get("meta") or "{}")
     return doc
+
+
+def _background_priority() -> None:
+    """Lower this thread's CPU priority (Linux, where each thread has its own nice value): the load yields
+    to the window and to searches on a two-core laptop."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except OSError:
+            pass

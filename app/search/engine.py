@@ -73,10 +73,11 @@ class Searcher:
 
     def run(self, query: str, options: SearchOptions, *, k: int = 10, filters: Filters | None = None) -> SearchResponse:
         """:meth:`search` with its options as one :class:`SearchOptions`."""
-        self._documents.search_started()
         # One version of the tables for the whole search, read once (app.store.reads.Reads.pinned).
         with self.store.pinned():
-            return self._run(query, options, k, filters)
+            response = self._run(query, options, k, filters)
+        self._documents.search_done(self.store)
+        return response
 
     def _run(self, query: str, options: SearchOptions, k: int, filters: Filters | None) -> SearchResponse:
         from app.search.query import images_as_names, lexical_text, parse
