@@ -15,8 +15,6 @@ the passage's own columns. Until the load is done, above
 from __future__ import annotations
 
 import json
-import os
-import sys
 import threading
 from typing import Any
 
@@ -88,7 +86,6 @@ class DocumentCache:
     def _load(self, store, version: int) -> None:
         """Read the documents table (at ``version``) into memory; dropped if the table changed meanwhile."""
         table = None
-        _background_priority()
         try:
             if store.document_count() <= FULL_MAX_DOCUMENTS:
                 read = store.document_table(DOC_FIELDS).combine_chunks()
@@ -116,12 +113,3 @@ def _row(table, i: int) -> dict:
     doc["meta"] = json.loads(doc.get("meta") or "{}")
     return doc
 
-
-def _background_priority() -> None:
-    """Lower this thread's CPU priority (Linux, where each thread has its own nice value): the load yields
-    to the window and to searches on a two-core laptop."""
-    if sys.platform.startswith("linux"):
-        try:
-            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
-        except OSError:
-            pass
