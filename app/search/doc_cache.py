@@ -7,9 +7,9 @@ app.stages) made the passage read itself a third slower (ten rows: 9.8 ms with a
 with the passage's own; bench/README.md, "sixth session").
 
 So a searcher that searches more than once loads the documents table (the columns a result shows) in a
-background thread, once per version of the table, and answers from it; its passage reads then ask only for
-the passage's own columns. Until the load is done, above
-:data:`FULL_MAX_DOCUMENTS`, or for a one-shot search (the command line), documents are read by id as before.
+background thread after its second search, once per version of the table, and answers from it; its passage
+reads then ask only for the passage's own columns. Until the load is done, above :data:`FULL_MAX_DOCUMENTS`,
+and for a one-shot search (the command line), documents are read by id as before.
 """
 
 from __future__ import annotations
@@ -89,8 +89,8 @@ class DocumentCache:
         try:
             if store.document_count() <= FULL_MAX_DOCUMENTS:
                 read = store.document_table(DOC_FIELDS).combine_chunks()
-                # The table object moves to a new version only when told to (see_latest): compared before
-                # and after, so the rows read are those of ``version``.
+                # The table object moves to a new version only when told to (see_latest): the version is
+                # compared with the one the load was started for, so the rows read are those of ``version``.
                 if store.documents_version() == version:
                     table = read
             if table is not None:
