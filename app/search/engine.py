@@ -10,7 +10,7 @@ from app.search.doc_cache import DocumentCache
 from app.search.fusion import FUSION_METHOD
 from app.search.lexical import Bm25Retriever
 from app.search.modes import COMPONENTS
-from app.search.retriever import ExplainContext, Hits, Retriever
+from app.search.retriever import CandidateScorer, ExplainContext, Hits, Retriever
 from app.search.snippets import make_snippet, match_spans, query_stems
 from app.search.types import Filters, Result, SearchOptions, SearchResponse
 from app.store import Store
@@ -109,6 +109,13 @@ class Searcher:
             components.update(first.retrieve(self.store, terms, where, depth, options))
             for job in jobs:
                 components.update(job.result())
+            for scorer in self.retrievers:  # components that rank what the others found (hybrid sparse)
+                if isinstance(scorer, CandidateScorer) and (more := scorer.score_candidates(self.store, terms, dict(components),
+                                                                                  depth, options)):
+                    # In the order they would have come from the retrievers (dense, clip, sparse, bm25): fusion
+                    # adds the shares in this order, so the fused scores are those of every other path, bit for bit.
+                    merged = {**components, **more}
+                    components = {name: merged[name] for name in sorted(merged, key=list(COMPONENTS).index)}
         notes += self.notes
         fused = fuse(components, self.weights, self.fusion)
         from app.news.reprints import group

@@ -54,6 +54,9 @@ COMPACT_FRACTION = 0.2
 MAXSCORE_MIN_POSTINGS = 200_000
 ESSENTIAL_POSTINGS = 300_000
 MAX_CANDIDATES = 5_000
+# Up to this many rows are rescored without a row -> slot map over the whole segment (8 MB at 1M rows, to
+# fill on every call): a hybrid search's sparse scores of its ~200 candidates (Postings.top_among).
+FEW_ROWS = 1_024
 # Entries sorted at a time when rows are turned into columns (_to_columns).
 TO_COLUMNS_CHUNK = 1 << 16
 # Postings read at a time when counting the document frequency of dead rows (bounded memory at 1M).
@@ -95,11 +98,19 @@ class Segment:
         if len(rows) == 0:
             return
         slot = None
+        # In the columns' own type: np.searchsorted casts both sides to a common type, and an int64 ``rows``
+        # made it copy every long int32 column it searched (5.7 -> 2.4 ms for 200 rows at 1M passages).
+        rows = rows.astype(self.indices.dtype, copy=False)
         for t, w in zip(q_ids.tolist(), q_w.tolist()):
             col, data = self.column(t)
             if len(col) == 0:
                 continue
-            if len(col) < 8 * len(rows):  # a short column: look its rows up in a row -> slot map
+            if len(rows) <= FEW_ROWS and len(col) < 8 * len(rows):  # both short: binary search in the rows
+                at = np.searchsorted(rows, col)
+                at[at == len(rows)] = 0
+                hit = rows[at] == col
+                out[at[hit]] += w * data[hit].astype(np.float64)
+            elif len(col) < 8 * len(rows):  # a short column: look its rows up in a row -> slot map
                 if slot is None:
                     slot = np.full(self.n_rows, -1, dtype=np.int64)
                     slot[rows] = np.arange(len(rows))
@@ -185,6 +196,8 @@ class Postings:
         self.maxscore_min_postings = MAXSCORE_MIN_POSTINGS
         self.essential_postings = ESSENTIAL_POSTINGS
         self.max_candidates = MAX_CANDIDATES
+        self._by_id: tuple[np.ndarray, np.ndarray] | None = None  # live rows' ids sorted, and their rows
+        self._by_id_lock = threading.Lock()
 
     @property
     def n_rows(self) -> int:
@@ -224,6 +237,41 @@ class Postings:
             rows = np.flatnonzero(scores > 0)
             found = rows, scores[rows]
         rows, scores = found
+        return self._ranked(rows, scores, depth)
+
+    def top_among(self, passage_ids: list[str], q_ids: np.ndarray, q_w: np.ndarray, depth: int):
+        """The best ``depth`` (passage id, score) pairs with score > 0 among the given passages (live ones in
+        the postings; others are left out). The scores are :meth:`top`'s for the same passages, bit for bit."""
+        rows = self.rows_for(passage_ids)
+        scores = self._rescore(rows, np.asarray(q_ids, dtype=np.int64), np.asarray(q_w, dtype=np.float64))
+        keep = scores > 0
+        return self._ranked(rows[keep], scores[keep], depth)
+
+    def rows_for(self, passage_ids: list[str]) -> np.ndarray:
+        """The live rows of these passages, ascending; ids not among them are left out.
+
+        By binary search in the live rows' ids, sorted once per postings (~50 ms at 1M passages, 18 MB):
+        ``rows_of`` compares every row, ~350 ms at 1M."""
+        with self._by_id_lock:
+            if self._by_id is None:
+                live = np.flatnonzero(self.alive)
+                ids = np.asarray(self.passage_ids)[live]
+                order = np.argsort(ids, kind="stable")
+                self._by_id = ids[order], live[order]
+        keys, rows = self._by_id
+        if not passage_ids:
+            return np.zeros(0, dtype=np.int64)
+        # An id longer than the stored ones cannot be among them (and would be cut to their width).
+        wanted = [b for b in (p.encode("utf-8") for p in passage_ids) if len(b) <= keys.dtype.itemsize]
+        if not wanted or not len(keys):
+            return np.zeros(0, dtype=np.int64)
+        want = np.array(wanted, dtype=keys.dtype)
+        at = np.searchsorted(keys, want)
+        at[at == len(keys)] = 0
+        return np.unique(rows[at[keys[at] == want]]).astype(np.int64)
+
+    def _ranked(self, rows: np.ndarray, scores: np.ndarray, depth: int):
+        """The best ``depth`` of ``rows`` by ``scores`` as (passage id, score), ties broken by row."""
         if depth <= 0:
             return []
         if len(rows) > depth:  # the rows at or above the depth-th score (ties included), then sorted

@@ -2,6 +2,7 @@
 
 - :class:`Retriever`: one or more retrieval components (``app.search.lexical.Bm25Retriever`` runs BM25;
   ``app.search.retrievers.ModelRetriever`` runs dense, CLIP and sparse).
+- :class:`CandidateScorer`: a retriever with a component that ranks the others' candidates (hybrid sparse).
 - :class:`VocabularySource`: a retriever that also gives the sparse vectors an explanation decomposes.
 - :class:`ExplainContext`: what explaining a result list is given (app.explain), instead of the searcher.
 """
@@ -33,6 +34,16 @@ class Retriever(Protocol):
                  options: SearchOptions) -> dict[str, Hits]:
         """Each component's hits for ``terms`` (``where``: the store's filter; ``depth``: hits per component), by
         name; none for a component ``options.mode`` leaves out."""
+        ...
+
+
+@runtime_checkable
+class CandidateScorer(Protocol):
+    """A retriever with a component that ranks the passages the other components found, after them."""
+
+    def score_candidates(self, store: Store, terms: list[Term], found: dict[str, Hits], depth: int,
+                         options: SearchOptions) -> dict[str, Hits]:
+        """Hits of the components that rank ``found``'s passages (none where the search leaves them out)."""
         ...
 
 

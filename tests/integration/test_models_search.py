@@ -177,3 +177,40 @@ def test_changing_a_model_re_runs_pass_two_only(home, tmp_path):
     hits = make_searcher(Store(home), settings).search("lighthouses", k=3).results
     assert hits and hits[0].path == str(other / "note.txt")
     assert Store(home).vector_columns()[0].model_id == "all-minilm-l6-v2"
+
+
+def test_hybrid_sparse_ranks_what_the_other_components_found(indexed, monkeypatch):
+    """In a hybrid search the sparse component scores the passages BM25, dense and CLIP found, with the scores
+    the sparse-only search gives them (app.search.retrievers.ModelRetriever.score_candidates)."""
+    from app.search.retrievers import ModelRetriever
+
+    home, _, settings = indexed
+    searcher = make_searcher(Store(home), settings)
+    seen: dict = {}
+    real = ModelRetriever.score_candidates
+
+    def spy(self, store, terms, found, depth, options):
+        seen.update(found=found, out=real(self, store, terms, found, depth, options))
+        return seen["out"]
+
+    monkeypatch.setattr(ModelRetriever, "score_candidates", spy)
+    compared = 0
+    for query in ("harbour strike", "polio quarantine beaches", "wheat storms", "docks"):
+        response = searcher.search(query, k=6, mode="hybrid")
+        assert "sparse" in response.mode and "sparse" not in seen["found"]
+        candidates = {row["passage_id"] for hits in seen["found"].values() for row, _ in hits}
+        hits = seen["out"]["sparse"]
+        assert hits and {row["passage_id"] for row, _ in hits} <= candidates
+        alone = {r.passage_id: r.scores["sparse"] for r in searcher.search(query, k=50, mode="sparse").results}
+        for row, score in hits:
+            if row["passage_id"] in alone:
+                assert score == alone[row["passage_id"]]
+                compared += 1
+        # The fused results carry those scores.
+        by_passage = dict((row["passage_id"], score) for row, score in hits)
+        assert all(r.scores["sparse"] == by_passage[r.passage_id] for r in response.results
+                   if r.passage_id in by_passage)
+    assert compared >= 4
+    seen.clear()
+    searcher.search("harbour strike", k=6, mode="sparse")  # a sparse-only search ranks every passage itself
+    assert seen["out"] == {}
