@@ -291,4 +291,6 @@ def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, flo
             else:
                 cand.parts[name] = w.get(name, 1.0) / (RRF_K + rank)
         cand.scores["fused"] = sum(cand.parts.values())
-    return sorted(by_id.values(), key=lambda c: -c.scores["fused"])
+    # Equal scores (the same words in several passages: a repeated line, a reprint) in passage-id order, so
+    # a search shows the same list every time: LanceDB's full-text search returns ties in any order.
+    return sorted(by_id.values(), key=lambda c: (-c.scores["fused"], c.row["passage_id"]))

@@ -58,3 +58,16 @@ def test_one_component_passes_through_and_ties_do_not_divide_by_zero():
         ("a", 3.0, {"bm25": 3.0}), ("b", 1.0, {"bm25": 1.0})]
     flat = fuse({"bm25": _hits(("a", 5.0)), "dense": _hits(("a", 0.3), ("b", 0.3))}, None, "minmax")
     assert {c.row["passage_id"]: c.scores["fused"] for c in flat} == pytest.approx({"a": 2.0, "b": 1.0})
+
+
+@pytest.mark.parametrize("method", ["rrf", "minmax"])
+def test_equal_scores_come_in_passage_id_order_whatever_order_the_components_gave(method):
+    """A full-text search returns passages with equal scores in any order; the fused list does not."""
+    hits = [({"passage_id": "d2:0"}, 3.0), ({"passage_id": "d1:0"}, 3.0), ({"passage_id": "d0:1"}, 3.0),
+            ({"passage_id": "d9:0"}, 1.0)]
+    orders = {tuple(c.row["passage_id"] for c in fuse({"bm25": h}, method=method)) for h in (hits, hits[2::-1] + hits[3:])}
+    assert orders == {("d0:1", "d1:0", "d2:0", "d9:0")}
+    if method == "minmax":  # (reciprocal ranks differ with the order the ties came in: no tie left to break)
+        both = {tuple(c.row["passage_id"] for c in fuse({"bm25": h, "dense": h}, method=method))
+                for h in (hits, hits[2::-1] + hits[3:])}
+        assert both == {("d0:1", "d1:0", "d2:0", "d9:0")}
