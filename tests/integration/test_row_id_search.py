@@ -190,3 +190,32 @@ def test_result_rows_are_read_by_row_id_and_never_as_another_passage(home):
     got = {r["passage_id"]: r for r in reader.passages_of_hits(hits, ["passage_id", "text"])}
     assert set(got) == set(by_id)
     assert got[a["passage_id"]]["text"] == "flood flood bridge"
+
+
+def test_result_rows_are_the_same_through_pylance_and_through_lancedb(home, monkeypatch):
+    """Rows by row id come through pylance at the searched version; without pylance (the packaged app), or when
+    its read fails, LanceDB reads the same rows."""
+    import app.lazy_import
+
+    rng = np.random.default_rng(9)
+    _write(Store(home, vectors=VECTORS), range(0, 6), rng)
+    reader = Store(home)
+    hits = [r for r, _ in reader.full_text_search("strike docks wheat cargo", limit=30, columns=["passage_id"])]
+    assert len(hits) >= 5
+    through_pylance = sorted(reader.passages_of_hits(hits, ["passage_id", "text"]), key=lambda r: r["passage_id"])
+    assert reader._lance_view is not None and reader._lance_view[1] is not None  # pylance did read them
+
+    class Broken:  # a dataset whose files are gone
+        def _take_rows(self, *args, **kwargs):
+            raise OSError("fragment file not found")
+
+    reader._lance_view = (reader._lance_view[0], Broken())
+    assert sorted(reader.passages_of_hits(hits, ["passage_id", "text"]), key=lambda r: r["passage_id"]) == through_pylance
+    assert reader._lance_view is None  # forgotten: the next search opens the version again
+
+    def no_pylance():
+        raise ImportError("no pylance")
+
+    monkeypatch.setattr(app.lazy_import, "import_lance", no_pylance)
+    assert sorted(reader.passages_of_hits(hits, ["passage_id", "text"]), key=lambda r: r["passage_id"]) == through_pylance
+    assert reader._lance_view is not None and reader._lance_view[1] is None  # LanceDB read them
