@@ -109,12 +109,16 @@ class Searcher:
             # join in list order, which is the order fusion adds the components' shares in.
             first, *others = self.retrievers
             jobs = [_pool().submit(r.retrieve, self.store, terms, where, depth, options) for r in others]
+            scorers = [r for r in self.retrievers if isinstance(r, CandidateScorer)]
+            # A scorer starts on what the pool's components find (BM25's hits) while the first one (the dense
+            # search) runs here. Pool jobs wait only on jobs submitted before them: no deadlock on two workers.
+            begun = [_pool().submit(_begin, s, self.store, terms, jobs, options) if jobs else None for s in scorers]
             components.update(first.retrieve(self.store, terms, where, depth, options))
             for job in jobs:
                 components.update(job.result())
-            for scorer in self.retrievers:  # components that rank what the others found (hybrid sparse)
-                if isinstance(scorer, CandidateScorer) and (more := scorer.score_candidates(self.store, terms, dict(components),
-                                                                                  depth, options)):
+            for scorer, start in zip(scorers, begun):  # components that rank what the others found (hybrid sparse)
+                if more := scorer.score_candidates(self.store, terms, dict(components), depth, options,
+                                                   start.result() if start is not None else None):
                     # In the order they would have come from the retrievers (dense, clip, sparse, bm25): fusion
                     # adds the shares in this order, so the fused scores are those of every other path, bit for bit.
                     merged = {**components, **more}
@@ -238,6 +242,14 @@ def doc_of(row: dict) -> str:
 
 
 _executor = None
+
+
+def _begin(scorer: CandidateScorer, store: Store, terms: list, jobs: list, options: SearchOptions):
+    """A pool job: ``scorer.begin_candidates`` on the hits of the components the other ``jobs`` find."""
+    found: dict[str, Hits] = {}
+    for job in jobs:
+        found.update(job.result())
+    return scorer.begin_candidates(store, terms, found, options)
 
 
 def _pool():

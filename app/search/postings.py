@@ -242,8 +242,16 @@ class Postings:
     def top_among(self, passage_ids: list[str], q_ids: np.ndarray, q_w: np.ndarray, depth: int):
         """The best ``depth`` (passage id, score) pairs with score > 0 among the given passages (live ones in
         the postings; others are left out). The scores are :meth:`top`'s for the same passages, bit for bit."""
+        rows, scores = self.scores_among(passage_ids, q_ids, q_w)
+        return self.ranked(rows, scores, depth)
+
+    def scores_among(self, passage_ids: list[str], q_ids: np.ndarray, q_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, exact scores) of the given passages' live rows, ascending: :meth:`top`'s scores, bit for bit."""
         rows = self.rows_for(passage_ids)
-        scores = self._rescore(rows, np.asarray(q_ids, dtype=np.int64), np.asarray(q_w, dtype=np.float64))
+        return rows, self._rescore(rows, np.asarray(q_ids, dtype=np.int64), np.asarray(q_w, dtype=np.float64))
+
+    def ranked(self, rows: np.ndarray, scores: np.ndarray, depth: int):
+        """The best ``depth`` of ``rows`` (distinct) by ``scores`` with score > 0, as :meth:`top` ranks them."""
         keep = scores > 0
         return self._ranked(rows[keep], scores[keep], depth)
 

@@ -41,8 +41,13 @@ class Retriever(Protocol):
 class CandidateScorer(Protocol):
     """A retriever with a component that ranks the passages the other components found, after them."""
 
+    def begin_candidates(self, store: Store, terms: list[Term], found: dict[str, Hits], options: SearchOptions) -> Any:
+        """Start on the passages found so far, beside the components still running (its result goes to
+        :meth:`score_candidates`); None when this search ranks no candidates."""
+        ...
+
     def score_candidates(self, store: Store, terms: list[Term], found: dict[str, Hits], depth: int,
-                         options: SearchOptions) -> dict[str, Hits]:
+                         options: SearchOptions, begun: Any = None) -> dict[str, Hits]:
         """Hits of the components that rank ``found``'s passages (none where the search leaves them out)."""
         ...
 

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,6 +21,18 @@ from app.search.query import Term
 from app.search.retriever import HIT_COLUMNS, Hits
 from app.search.types import SearchOptions
 from app.store import Store
+
+
+@dataclass
+class _Begun:
+    """Candidates scored ahead (ModelRetriever.begin_candidates): the postings, the query's sparse vector (None:
+    nothing to score), the passage ids looked at, and the rows and exact scores of those in the postings."""
+
+    matrix: Postings
+    q: tuple | None
+    ids: set
+    rows: np.ndarray
+    scores: np.ndarray
 
 
 class ModelRetriever:
@@ -34,7 +47,6 @@ class ModelRetriever:
         # both need the query's vocabulary vector, and an image term's CLIP embedding serves both the
         # CLIP and the sparse component (one image-tower pass is ~240 ms on a laptop CPU).
         self._last_sparse: tuple | None = None
-        self._sparse_prep: tuple | None = None  # (terms, future of _prepare_sparse) of the search under way
         self._image_cache: dict = {}
 
     # --- query vectors ---------------------------------------------------------------------------
@@ -141,11 +153,7 @@ class ModelRetriever:
         dense = mode in ("auto", "hybrid", "dense") and bool(cols & {"vec_text", "vec_clip"})
         sparse_job = None
         if self._sparse_after(store, terms, mode):
-            # Scored over the other components' candidates once they are in (score_candidates); its query
-            # vector is made now, beside the dense search, off the search's critical path.
-            from app.search.engine import _pool
-
-            self._sparse_prep = (tuple(terms), _pool().submit(self._prepare_sparse, store, terms))
+            pass  # scored over the other components' candidates (begin_candidates, score_candidates)
         elif mode in ("auto", "hybrid", "sparse") and store.vocab_model():
             if dense and not any(t.image is not None for t in terms):
                 # The sparse sum (numpy) beside the dense search (native LanceDB): both release the GIL.
@@ -179,28 +187,36 @@ class ModelRetriever:
             return False
         return bool({c.name for c in store.vector_columns()} & {"vec_text", "vec_clip"})
 
+    def begin_candidates(self, store: Store, terms: list[Term], found: dict[str, Hits], options: SearchOptions):
+        """Score the candidates found so far (BM25's, while the dense search runs): what :meth:`score_candidates`
+        is then given, so that only the later components' new passages are left to score; None when this search
+        ranks no candidates."""
+        if options.mode == "lexical" or not self._sparse_after(store, terms, options.mode):
+            return None
+        matrix = self.sparse_matrix(store)
+        q = self.sparse_vector(terms, matrix)
+        ids = {row["passage_id"] for hits in found.values() for row, _ in hits}
+        if q is None or not matrix.n_alive:
+            return _Begun(matrix, None, ids, np.zeros(0, np.int64), np.zeros(0))
+        return _Begun(matrix, q, ids, *matrix.scores_among(sorted(ids), *q))
+
     def score_candidates(self, store: Store, terms: list[Term], found: dict[str, Hits], depth: int,
-                         options: SearchOptions) -> dict[str, Hits]:
+                         options: SearchOptions, begun=None) -> dict[str, Hits]:
         """The components that rank what the others ``found`` (see :meth:`_sparse_after`): ``sparse``, when it
-        does; the same scores a whole-collection sparse search gives those passages."""
+        does; the same scores a whole-collection sparse search gives those passages. ``begun``: what
+        :meth:`begin_candidates` returned for some of them."""
         if options.mode == "lexical" or not self._sparse_after(store, terms, options.mode):
             return {}
-        prep, self._sparse_prep = self._sparse_prep, None
-        if prep is not None and prep[0] == tuple(terms):
-            matrix, q = prep[1].result()
-        else:
-            matrix, q = self._prepare_sparse(store, terms)
-        if q is None or not matrix.n_alive:
+        if begun is None:
+            begun = self.begin_candidates(store, terms, {}, options)
+        if begun is None or begun.q is None or not begun.matrix.n_alive:
             return {}
-        candidates = sorted({row["passage_id"] for hits in found.values() for row, _ in hits})
-        q_ids, q_w = q
-        return {"sparse": [({"passage_id": pid}, score) for pid, score in matrix.top_among(candidates, q_ids, q_w, depth)]}
-
-    def _prepare_sparse(self, store: Store, terms: list[Term]) -> tuple[Postings, tuple | None]:
-        """The postings and the query's sparse vector, with the postings' id lookup built (Postings.rows_for)."""
-        matrix = self.sparse_matrix(store)
-        matrix.rows_for([])
-        return matrix, self.sparse_vector(terms, matrix)
+        rest = sorted({row["passage_id"] for hits in found.values() for row, _ in hits} - begun.ids)
+        rows, scores = begun.rows, begun.scores
+        if rest:
+            more_rows, more_scores = begun.matrix.scores_among(rest, *begun.q)
+            rows, scores = np.concatenate([rows, more_rows]), np.concatenate([scores, more_scores])
+        return {"sparse": [({"passage_id": pid}, score) for pid, score in begun.matrix.ranked(rows, scores, depth)]}
 
     def _sparse_component(self, store: Store, terms: list[Term], where: str | None, depth: int):
         matrix = self.sparse_matrix(store)

@@ -189,8 +189,8 @@ def test_hybrid_sparse_ranks_what_the_other_components_found(indexed, monkeypatc
     seen: dict = {}
     real = ModelRetriever.score_candidates
 
-    def spy(self, store, terms, found, depth, options):
-        seen.update(found=found, out=real(self, store, terms, found, depth, options))
+    def spy(self, store, terms, found, depth, options, begun=None):
+        seen.update(found=found, begun=begun, out=real(self, store, terms, found, depth, options, begun))
         return seen["out"]
 
     monkeypatch.setattr(ModelRetriever, "score_candidates", spy)
@@ -198,6 +198,8 @@ def test_hybrid_sparse_ranks_what_the_other_components_found(indexed, monkeypatc
     for query in ("harbour strike", "polio quarantine beaches", "wheat storms", "docks"):
         response = searcher.search(query, k=6, mode="hybrid")
         assert "sparse" in response.mode and "sparse" not in seen["found"]
+        # BM25's hits were scored beside the dense search; the rest after it.
+        assert seen["begun"] is not None and seen["begun"].ids == {row["passage_id"] for row, _ in seen["found"]["bm25"]}
         candidates = {row["passage_id"] for hits in seen["found"].values() for row, _ in hits}
         hits = seen["out"]["sparse"]
         assert hits and {row["passage_id"] for row, _ in hits} <= candidates
