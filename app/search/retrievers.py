@@ -177,11 +177,11 @@ class ModelRetriever:
         """Whether the sparse component ranks the other components' candidates rather than every passage.
 
         In a hybrid search (``auto`` / ``hybrid`` with a dense column and BM25 beside it) the sparse component
-        scores the passages BM25 and the dense search found: its exact scores for ~200 passages cost ~1 ms,
+        scores the passages BM25 and the dense search found: its exact scores for ~200 passages cost ~3 ms,
         where its own top 100 of a million cost ~20 ms of CPU (MaxScore), a fifth of a hybrid search's. Measured
         on SciFact's test queries, nDCG@10 0.7356 this way against 0.7336 with its own top 100, recall@100
-        0.961 both (bench/README "Sparse over the candidates"). An image term keeps the whole search: its
-        vocabulary vector is what finds text for a picture.
+        0.961 both (bench/README.md, "1,000,000 passages, seventh session"). An image term keeps the whole
+        search: its vocabulary vector is what finds text for a picture.
         """
         if mode not in ("auto", "hybrid") or not store.vocab_model() or any(t.image is not None for t in terms):
             return False
