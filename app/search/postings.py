@@ -55,7 +55,7 @@ MAXSCORE_MIN_POSTINGS = 200_000
 ESSENTIAL_POSTINGS = 300_000
 MAX_CANDIDATES = 5_000
 # Up to this many rows are rescored without a row -> slot map over the whole segment (8 MB at 1M rows, to
-# fill on every call): a hybrid search's sparse scores of its ~200 candidates (Postings.top_among).
+# fill on every call): a hybrid search's sparse scores of its ~200 candidates (Postings.scores_among).
 FEW_ROWS = 1_024
 # Entries sorted at a time when rows are turned into columns (_to_columns).
 TO_COLUMNS_CHUNK = 1 << 16
@@ -239,14 +239,9 @@ class Postings:
         rows, scores = found
         return self._ranked(rows, scores, depth)
 
-    def top_among(self, passage_ids: list[str], q_ids: np.ndarray, q_w: np.ndarray, depth: int):
-        """The best ``depth`` (passage id, score) pairs with score > 0 among the given passages (live ones in
-        the postings; others are left out). The scores are :meth:`top`'s for the same passages, bit for bit."""
-        rows, scores = self.scores_among(passage_ids, q_ids, q_w)
-        return self.ranked(rows, scores, depth)
-
     def scores_among(self, passage_ids: list[str], q_ids: np.ndarray, q_w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(rows, exact scores) of the given passages' live rows, ascending: :meth:`top`'s scores, bit for bit."""
+        """(rows, exact scores) of the given passages' live rows, ascending (passages not in the postings, or
+        dead, left out): :meth:`top`'s scores, bit for bit. A hybrid search's sparse component (app.search.retrievers)."""
         rows = self.rows_for(passage_ids)
         return rows, self._rescore(rows, np.asarray(q_ids, dtype=np.int64), np.asarray(q_w, dtype=np.float64))
 

@@ -151,25 +151,17 @@ class ModelRetriever:
         cols = {c.name for c in store.vector_columns()}
         out: dict[str, list[tuple[dict, float]]] = {}
         dense = mode in ("auto", "hybrid", "dense") and bool(cols & {"vec_text", "vec_clip"})
-        sparse_job = None
-        if self._sparse_after(store, terms, mode):
-            pass  # scored over the other components' candidates (begin_candidates, score_candidates)
-        elif mode in ("auto", "hybrid", "sparse") and store.vocab_model():
-            if dense and not any(t.image is not None for t in terms):
-                # The sparse sum (numpy) beside the dense search (native LanceDB): both release the GIL.
-                # Not with an image term: both components need its CLIP embedding, computed once.
-                from app.search.engine import _pool
-
-                sparse_job = _pool().submit(self._sparse_component, store, terms, where, depth)
-            elif (hits := self._sparse_component(store, terms, where, depth)) is not None:
+        # A hybrid search's sparse component ranks the other components' candidates (begin_candidates,
+        # score_candidates). Otherwise (--mode sparse, an image term) it searches every passage here, before
+        # the dense search: with an image term both need its CLIP embedding, computed once.
+        if mode in ("auto", "hybrid", "sparse") and store.vocab_model() and not self._sparse_after(store, terms, mode):
+            if (hits := self._sparse_component(store, terms, where, depth)) is not None:
                 out["sparse"] = hits
         if dense:
             if "vec_text" in cols and (vec := self.text_vector(terms)) is not None:
                 out["dense"] = self._vector_search(store, vec, "vec_text", where, depth, self.indexed_columns(store))
             if "vec_clip" in cols and (vec := self.clip_vector(terms)) is not None:
                 out["clip"] = self._vector_search(store, vec, "vec_clip", where, depth, self.indexed_columns(store))
-        if sparse_job is not None and (hits := sparse_job.result()) is not None:
-            out["sparse"] = hits
         return out
 
     @staticmethod

@@ -107,8 +107,8 @@ def test_segment_columns_are_scipys_csc_of_the_rows(monkeypatch):
 
 
 @pytest.mark.parametrize("saved", [False, True])
-def test_top_among_scores_the_given_passages_as_the_whole_search_does(tmp_path, saved):
-    """A hybrid search's sparse component (Postings.top_among): each given live passage with the exact score
+def test_scores_among_the_given_passages_are_the_whole_searchs(tmp_path, saved):
+    """A hybrid search's sparse component (Postings.scores_among, then ranked): each given live passage with the exact score
     the exhaustive pass gives it, bit for bit, ranked the same way; unknown, dead and over-long ids left out."""
     rng = np.random.default_rng(5)
     p = _postings(rng, tmp_path if saved else None)
@@ -118,10 +118,10 @@ def test_top_among_scores_the_given_passages_as_the_whole_search_does(tmp_path, 
         everything = dict(p.top(q, w, p.n_rows))
         for size in (5, 200, 1500):  # both sides of FEW_ROWS, and of the short-column test
             given = [f"p{i}" for i in rng.choice(p.n_rows, size=size, replace=False)]
-            got = p.top_among(given + dead + ["nope", "p" * 40], q, w, 100)
+            got = p.ranked(*p.scores_among(given + dead + ["nope", "p" * 40], q, w), 100)
             live = [pid for pid in given if pid in everything]
             want = sorted(live, key=lambda pid: (-everything[pid], int(pid[1:])))[:100]
             assert [pid for pid, _ in got] == want
             assert all(score == everything[pid] for pid, score in got)  # the same float, not a close one
             assert not set(dead) & {pid for pid, _ in got}
-    assert p.top_among([], q, w, 10) == []
+    assert p.ranked(*p.scores_among([], q, w), 10) == []
