@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from app.config import Settings, data_root
@@ -22,6 +23,15 @@ def open_store(root: Path | None = None, *, lazy: bool = False, vectors: bool = 
     if location is not None:
         return Store(location, read_only=True, lazy=lazy, lazy_vectors=vectors)
     return Store(root or data_root(), lazy=lazy, lazy_vectors=vectors)
+
+
+def prewarm_in_background(store: Store) -> threading.Thread:
+    """Start loading ``store``'s vector and full-text indexes into memory on a daemon thread
+    (:meth:`Store.prewarm_indexes`, ~1.2 s of one core at 1M passages), for a process that keeps searching;
+    searches meanwhile run as they would without it."""
+    thread = threading.Thread(target=store.prewarm_indexes, name="prewarm indexes", daemon=True)
+    thread.start()
+    return thread
 
 
 def make_embedder(settings: Settings, store_root: Path | None = None):

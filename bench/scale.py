@@ -233,10 +233,11 @@ def search_child(home: Path, qs: list[str], out: Path) -> None:
     from app.config import Settings
     from app.search.engine import DEPTH_PER_RESULT, MIN_DEPTH
     from app.search.query import parse
-    from app.session import make_searcher, open_store
+    from app.session import make_searcher, open_store, prewarm_in_background
 
     store = open_store(home)
     searcher = make_searcher(store, Settings())
+    prewarm_in_background(store)  # as the window's search process does; the first query runs beside it
     t0 = time.perf_counter()
     searcher.search(qs[0], k=10, mode="hybrid")
     first = {"first_query_s": round(time.perf_counter() - t0, 3),

@@ -47,11 +47,12 @@ def main() -> int:
     from app.search.lexical import bm25
     from app.search.query import parse
     from app.search.retrievers import ModelRetriever
-    from app.session import make_searcher, open_store
+    from app.session import make_searcher, open_store, prewarm_in_background
 
     qs = scale.queries(args.data, args.queries)
     store = open_store(args.work / f"idx{args.size}")
     searcher = make_searcher(store, Settings())
+    prewarm_in_background(store).join()  # the steady state of the window's search process
     model = next(r for r in searcher.retrievers if isinstance(r, ModelRetriever))
     searcher.search(qs[0], k=10, mode="hybrid")
     parts: dict[str, list[float]] = {k: [] for k in ("bm25", "encode", "dense", "sparse_vector", "sparse_top")}

@@ -34,7 +34,6 @@ class Reads:
     # A lazy store's pylance datasets of the two tables (app.store.tables._open_datasets), until LanceDB opens.
     _lance: dict | None = None
     _schema_cache: tuple | None = None  # (passages table handle, version, schema)
-    _lance_view: tuple | None = None  # ((version, folder inode), pylance dataset of passages or None): _take_row_ids
     # Row id -> passage id of the LanceDB passages table (see _passage_ids_of_rows), built per table version.
     _row_map: tuple | None = None  # ((table handle, version, folder inode), sorted row ids, passage ids)
     _row_map_lock: threading.Lock  # set by Store.__init__
@@ -246,29 +245,13 @@ class Reads:
         """The passages at these LanceDB row ids (those still in the table), read through pylance where it is
         installed: ten rows at 1M passages in ~3 ms, where LanceDB's ``take_row_ids`` took ~6 (timed alone, the
         same rows; bench/README "seventh session"); a search waits for them after fusion."""
-        ds = self._passages_at_version()
+        ds = self._passages_at_version()  # type: ignore[attr-defined]
         if ds is not None:
             try:
                 return ds._take_rows(sorted(row_ids), columns=columns)  # noqa: SLF001 - pylance's take by row id
             except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB reads the rows
-                self._lance_view = None
+                self._forget_view()  # type: ignore[attr-defined]
         return self.passages.take_row_ids(row_ids).select(columns).to_arrow()
-
-    def _passages_at_version(self):
-        """The passages table as a pylance dataset at the version this store reads, opened once per version
-        and table folder; None without pylance (the packaged app) or where the open fails."""
-        key = (self.passages_version(), self._passages_folder_id())
-        cached = self._lance_view
-        if cached is not None and cached[0] == key:
-            return cached[1]
-        from app.lazy_import import import_lance
-
-        try:
-            ds = import_lance().dataset(str(self._index_dir / "passages.lance"), version=key[0])
-        except Exception:  # noqa: BLE001 - no pylance, or a version not readable this way: LanceDB reads
-            ds = None
-        self._lance_view = (key, ds)
-        return ds
 
     def passage_ids_matching(self, where: str) -> list[str]:
         """The ids of the passages a filter (from :func:`passage_filter`) lets through."""
@@ -329,7 +312,9 @@ class Reads:
             key = (table, self.passages_version(), self._passages_folder_id())
             m = self._row_map
             if m is None or m[0] != key:
-                m = self._row_map = (key, *self._build_row_map(table))
+                # From the version the search reads (the pylance view that answers its queries), where there is one.
+                view = self._passages_at_version()  # type: ignore[attr-defined]
+                m = self._row_map = (key, *self._build_row_map(table, view))
         rows, ids = m[1], m[2]
         if not len(rows):
             return [None] * len(row_ids)
@@ -346,10 +331,13 @@ class Reads:
             return 0
 
     @staticmethod
-    def _build_row_map(table) -> tuple[np.ndarray, pa.Array]:
-        # Large batches: LanceDB's default batch size makes this scan 5x slower (0.5 s vs 0.1 s at 1M rows).
-        batches = table.search().select(["passage_id"]).with_row_id(True).limit(None).to_batches(65536)
-        scan = pa.Table.from_batches(list(batches))
+    def _build_row_map(table, view=None) -> tuple[np.ndarray, pa.Array]:
+        if view is not None:
+            scan = view.to_table(columns=["passage_id"], with_row_id=True, batch_size=65536)
+        else:
+            # Large batches: LanceDB's default batch size makes this scan 5x slower (0.5 s vs 0.1 s at 1M rows).
+            batches = table.search().select(["passage_id"]).with_row_id(True).limit(None).to_batches(65536)
+            scan = pa.Table.from_batches(list(batches))
         rows = scan.column("_rowid").to_numpy()
         ids = scan.column("passage_id").combine_chunks()
         if len(rows) > 1 and not bool(np.all(rows[1:] > rows[:-1])):  # scans come in row-id order; make sure
@@ -399,6 +387,23 @@ class Reads:
         else:
             q = MatchQuery(text, "text")  # type: ignore[call-arg]
         ids_only = columns == ["passage_id"] and self._by_row_id()
+        view = self._passages_at_version() if ids_only else None  # type: ignore[attr-defined]
+        if view is not None:
+            # Through pylance at the searched version, as the lazy store above: the same index, hits and
+            # scores, without LanceDB's Python event loop (11.2 vs 14.6 ms per query alone at 1M passages,
+            # and the loop's thread is shared with the dense query; bench/README "eighth session").
+            from lance.query import MatchQuery as LanceMatch
+            from lance.query import PhraseQuery as LancePhrase
+
+            try:
+                found = view.to_table(columns=["_score"], with_row_id=True, filter=where, prefilter=bool(where),
+                                      full_text_query=LancePhrase(text, "text") if phrase else LanceMatch(text, "text"),
+                                      limit=limit)
+            except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB searches
+                found = None
+            if found is not None:
+                return self._with_passage_ids(found.column("_rowid").to_numpy(),
+                                              found.column("_score").to_numpy().astype(np.float64))
         search = self.passages.search(q, query_type="fts")
         search = search.select(["_score"]).with_row_id(True) if ids_only else search.select(columns)
         if where:
@@ -410,11 +415,15 @@ class Reads:
         return [(r, float(r.pop("_score"))) for r in search.limit(limit).to_list()]
 
     def vector_search(self, vector, column: str, *, where: str | None = None, limit: int, columns: list[str],
-                      nprobes: int | None = None, refine_factor: int | None = None) -> list[tuple[dict, float]]:
+                      nprobes: int | None = None, refine_factor: int | None = None,
+                      rerank: int | None = None) -> list[tuple[dict, float]]:
         """Passages nearest ``vector`` (float32) in ``column`` by cosine: (row of ``columns``, 1 - distance), best first.
 
-        ``nprobes`` and ``refine_factor`` tune the ANN index where the column has one (app.search.vector_index);
-        ``where``: a filter from :func:`passage_filter`, applied before the search.
+        ``nprobes``, ``refine_factor`` and ``rerank`` tune the ANN index where the column has one
+        (app.search.vector_index): an unfiltered search for passage ids re-ranks exactly only the ``rerank``
+        best rows of the index's order where it can (:mod:`app.store.lance_view`), others re-rank
+        ``refine_factor`` times ``limit`` rows. ``where``: a filter from :func:`passage_filter`, applied before
+        the search.
         """
         ds = self._dataset("passages")
         if ds is not None and not any(column in d.field_names for d in ds.describe_indices()):
@@ -425,6 +434,12 @@ class Reads:
                                prefilter=bool(where)).to_pylist()
             return [(r, 1.0 - float(r.pop("_distance"))) for r in rows]
         ids_only = columns == ["passage_id"] and self._by_row_id()
+        if ids_only:
+            # Through pylance at the searched version where it can (app.store.lance_view).
+            hits = self._view_vector_search(vector, column, where=where, limit=limit, nprobes=nprobes,  # type: ignore[attr-defined]
+                                            refine_factor=refine_factor, rerank=rerank)
+            if hits is not None:
+                return hits
         search = self.passages.search(vector, vector_column_name=column).distance_type("cosine")
         if nprobes:
             # Always re-ranked exactly (a refine factor of at least 1): a cosine IVF index compares quantised,

@@ -16,6 +16,7 @@ import pyarrow as pa
 from app.errors import IndexDamaged, IndexTooNew
 from app.faults import fault
 from app.store import schema as layout  # by module: tests patch layout.SCHEMA_VERSION
+from app.store.lance_view import LanceViews
 from app.store.reads import Reads
 from app.store.schema import (
     DOC_SCHEMA,
@@ -58,7 +59,7 @@ class _OpenedOnUse(Generic[T]):
         setattr(store, self.attr, value)
 
 
-class Store(Reads, Upkeep):
+class Store(Reads, LanceViews, Upkeep):
     """Open (or create) the index under ``root``; the single writer holds ``lock``."""
 
     def __init__(self, root: Path | str | IndexLocation, vectors: tuple[VectorColumn, ...] = (), vocab_model: str = "", *,

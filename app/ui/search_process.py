@@ -62,7 +62,9 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
     def build(store):
         outbox.put(("status", "Loading the index and search models…"))
         from app.search.engine import Searcher
-        from app.session import make_searcher
+        from app.session import make_searcher, prewarm_in_background
+
+        prewarm_in_background(store)  # this process keeps searching: its indexes in memory, off the first search
 
         if use_models:
             return make_searcher(store, settings)

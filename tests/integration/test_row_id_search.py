@@ -116,21 +116,35 @@ def test_a_pinned_search_reads_each_version_once(home, monkeypatch):
         return real.fget(table)
 
     monkeypatch.setattr(type(reader.passages), "version", property(counted))
+    queries = [rng.standard_normal(8).astype(np.float32) for _ in range(3)]
+
+    def id_searches() -> list:
+        words = [reader.full_text_search(q, where=w, limit=200, columns=["passage_id"])
+                 for q in ("strike docks", "cargo") for w in (None, "date >= '1916-01-01'")]
+        return words + [reader.vector_search(q, "vec_text", limit=20, columns=["passage_id"]) for q in queries]
+
     with reader.pinned():
         before = reader.passages_version()
+        seen = id_searches()
+        assert all(seen)
         _write(writer, range(4, 6), rng)  # another writer commits while the search runs
         reader.see_latest()
         assert reader.passages_version() == before  # one version for the whole search
-        assert _by_ids_and_by_column(reader, rng)
+        assert id_searches() == seen  # its queries still read the version it pinned, not the new rows
     assert [t for t in reads if t is reader.passages] == [reader.passages]  # read once
     assert reader.passages_version() > before  # unpinned: the new version
+    assert id_searches() != seen  # the new rows found
+    assert _by_ids_and_by_column(reader, rng)
 
 
-def test_an_ann_search_scores_by_cosine_whether_or_not_rows_are_outside_the_index(home):
-    """LanceDB's cosine IVF index returns squared L2 of normalised vectors, 2 (1 - cos), unless it re-ranks the
-    hits exactly; it did so only while some rows were outside the index. The store always asks for the exact
-    re-rank: the scores are the cosine and the order is exact search's, before and after new rows arrive."""
-    from app.search.vector_index import query_params
+def test_an_ann_search_scores_by_cosine_whether_or_not_rows_are_outside_the_index(home, monkeypatch):
+    """LanceDB's cosine IVF index returns squared L2 of normalised vectors, 2 (1 - cos), in its quantised
+    order unless the hits are re-ranked exactly. The store's quick search (app.store.lance_view) re-ranks the
+    index's best ``rerank`` rows exactly and compares the rows outside the index exactly; the rest keep the
+    index's 8-bit estimate. Its top 10 is exact search's, before and after new rows arrive; without pylance
+    (LanceDB's query) every score is exact."""
+    import app.lazy_import
+    from app.search.vector_index import RERANK_ROWS, query_params
 
     rng = np.random.default_rng(11)
     writer = Store(home, vectors=VECTORS)
@@ -140,10 +154,11 @@ def test_an_ann_search_scores_by_cosine_whether_or_not_rows_are_outside_the_inde
     assert writer.unindexed_rows("passages") == 0
     reader = Store(home)
 
-    def check() -> None:
+    def check(estimates: bool) -> set[str]:
         rows = reader.passage_rows("passage_id != ''", ["passage_id", "vec_text"])
         mat = np.asarray([r["vec_text"] for r in rows], dtype=np.float64)
         mat /= np.linalg.norm(mat, axis=1, keepdims=True)
+        found = set()
         for _ in range(5):
             q = rng.standard_normal(8).astype(np.float32)
             exact = mat @ (q / np.linalg.norm(q))
@@ -151,16 +166,33 @@ def test_an_ann_search_scores_by_cosine_whether_or_not_rows_are_outside_the_inde
             hits = reader.vector_search(q, "vec_text", limit=100, columns=["passage_id"],
                                         **query_params(True, 100) | {"nprobes": 64})
             got = [(r["passage_id"], s) for r, s in hits]
-            for pid, score in got:
-                assert abs(score - want[pid]) < 1e-5, (pid, score, want[pid])
+            assert len(got) == 100 and len({p for p, _ in got}) == 100
+            off = [abs(score - want[pid]) for pid, score in got]
+            exactly = sum(e < 1e-5 for e in off)
+            assert exactly >= (RERANK_ROWS if estimates else 100), off
+            assert max(off) < 0.02  # an 8-bit estimate of a cosine at worst
             best = sorted(want, key=lambda p: -want[p])[:10]
             assert [p for p, _ in got[:10]] == best
+            found |= {p for p, _ in got}
+        return found
 
-    check()
+    check(estimates=True)
+    assert reader._view is not None and reader._view[1] is not None  # the quick search through pylance ran
     _write(writer, range(60, 62), rng)  # a few rows outside the index now (no optimize for so few)
     assert writer.unindexed_rows("passages") > 0
     reader.see_latest()
-    check()
+    found = check(estimates=True)
+    outside = reader._memo[1]["outside vec_text"]
+    assert outside is not None and len(outside[0]) == 6  # the new rows, compared exactly
+    assert found & {f"d{d}:{n}" for d in (60, 61) for n in range(3)}
+
+    def no_pylance():
+        raise ImportError("no pylance")
+
+    monkeypatch.setattr(app.lazy_import, "import_lance", no_pylance)
+    reader._view = None
+    check(estimates=False)  # LanceDB's query: every score re-ranked exactly
+    assert reader._view is not None and reader._view[1] is None
 
 
 def test_result_rows_are_read_by_row_id_and_never_as_another_passage(home):
@@ -203,19 +235,19 @@ def test_result_rows_are_the_same_through_pylance_and_through_lancedb(home, monk
     hits = [r for r, _ in reader.full_text_search("strike docks wheat cargo", limit=30, columns=["passage_id"])]
     assert len(hits) >= 5
     through_pylance = sorted(reader.passages_of_hits(hits, ["passage_id", "text"]), key=lambda r: r["passage_id"])
-    assert reader._lance_view is not None and reader._lance_view[1] is not None  # pylance did read them
+    assert reader._view is not None and reader._view[1] is not None  # pylance did read them
 
     class Broken:  # a dataset whose files are gone
         def _take_rows(self, *args, **kwargs):
             raise OSError("fragment file not found")
 
-    reader._lance_view = (reader._lance_view[0], Broken())
+    reader._view = (reader._view[0], Broken())
     assert sorted(reader.passages_of_hits(hits, ["passage_id", "text"]), key=lambda r: r["passage_id"]) == through_pylance
-    assert reader._lance_view is None  # forgotten: the next search opens the version again
+    assert reader._view is None  # forgotten: the next search opens the version again
 
     def no_pylance():
         raise ImportError("no pylance")
 
     monkeypatch.setattr(app.lazy_import, "import_lance", no_pylance)
     assert sorted(reader.passages_of_hits(hits, ["passage_id", "text"]), key=lambda r: r["passage_id"]) == through_pylance
-    assert reader._lance_view is not None and reader._lance_view[1] is None  # LanceDB read them
+    assert reader._view is not None and reader._view[1] is None  # LanceDB read them
