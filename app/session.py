@@ -26,10 +26,14 @@ def open_store(root: Path | None = None, *, lazy: bool = False, vectors: bool = 
 
 
 def prewarm_in_background(store: Store) -> threading.Thread:
-    """Start loading ``store``'s vector and full-text indexes into memory on a daemon thread
+    """Start loading ``store``'s vector and full-text indexes into memory on a thread
     (:meth:`Store.prewarm_indexes`, ~1.2 s of one core at 1M passages), for a process that keeps searching;
-    searches meanwhile run as they would without it."""
-    thread = threading.Thread(target=store.prewarm_indexes, name="prewarm indexes", daemon=True)
+    searches meanwhile run as they would without it.
+
+    Not a daemon thread: the process waits for it at exit. A daemon thread still inside Lance when the
+    interpreter shut down aborted the process ("FATAL: exception not rethrown").
+    """
+    thread = threading.Thread(target=store.prewarm_indexes, name="prewarm indexes")
     thread.start()
     return thread
 

@@ -50,6 +50,7 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
     _lower_priority(NICE)
     store = None
     searcher = None
+    prewarmed = None  # the store whose indexes were prewarmed (app.session.prewarm_in_background)
 
     def open_store():
         nonlocal store
@@ -62,9 +63,7 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
     def build(store):
         outbox.put(("status", "Loading the index and search models…"))
         from app.search.engine import Searcher
-        from app.session import make_searcher, prewarm_in_background
-
-        prewarm_in_background(store)  # this process keeps searching: its indexes in memory, off the first search
+        from app.session import make_searcher
 
         if use_models:
             return make_searcher(store, settings)
@@ -111,6 +110,13 @@ def _serve(settings, use_models: bool, inbox, outbox) -> None:
                 outbox.put(("ok", dense_spans(searcher, message[1], message[2])))
             else:
                 outbox.put(("ok", run_search(searcher, message[1])))
+            if prewarmed is not searcher.store:
+                # This process keeps searching: the indexes go into memory once it has answered (after the
+                # window's warm-up, or a first search that came before it), not beside the first search.
+                from app.session import prewarm_in_background
+
+                prewarm_in_background(searcher.store)
+                prewarmed = searcher.store
         except BaseException as exc:  # noqa: BLE001 - reported to the window, the child keeps serving
             if kind in ("warm", "search"):  # one passage failing to align, or a count, says nothing of the searcher
                 store = searcher = None
