@@ -236,6 +236,21 @@ class Searcher:
         return results
 
 
+def _ties_by_id(hits: list[tuple[dict, float]]) -> list[tuple[dict, float]]:
+    """``hits`` with each run of equal scores in passage-id order, the rest in place: a full-text search returns
+    equal scores in its rows' order, which differs between two indexes of the same passages (a serial and a
+    pipelined run), and a reciprocal rank depends on it."""
+    out: list[tuple[dict, float]] = []
+    i = 0
+    while i < len(hits):
+        j = i + 1
+        while j < len(hits) and hits[j][1] == hits[i][1]:
+            j += 1
+        out += hits[i:j] if j == i + 1 else sorted(hits[i:j], key=lambda h: h[0]["passage_id"])
+        i = j
+    return out
+
+
 def doc_of(row: dict) -> str:
     """The document of a passage hit (passage ids are "<doc_id>:<ordinal>")."""
     return row.get("doc_id") or row["passage_id"].rsplit(":", 1)[0]
@@ -277,7 +292,7 @@ def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, flo
     """
     by_id: dict[str, Candidate] = {}
     for name, hits in components.items():
-        for rank, (row, score) in enumerate(hits, start=1):
+        for rank, (row, score) in enumerate(_ties_by_id(hits), start=1):
             cand = by_id.get(row["passage_id"])
             if cand is None:
                 cand = by_id[row["passage_id"]] = Candidate(dict(row))

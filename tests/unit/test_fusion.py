@@ -67,7 +67,10 @@ def test_equal_scores_come_in_passage_id_order_whatever_order_the_components_gav
             ({"passage_id": "d9:0"}, 1.0)]
     orders = {tuple(c.row["passage_id"] for c in fuse({"bm25": h}, method=method)) for h in (hits, hits[2::-1] + hits[3:])}
     assert orders == {("d0:1", "d1:0", "d2:0", "d9:0")}
-    if method == "minmax":  # (reciprocal ranks differ with the order the ties came in: no tie left to break)
-        both = {tuple(c.row["passage_id"] for c in fuse({"bm25": h, "dense": h}, method=method))
-                for h in (hits, hits[2::-1] + hits[3:])}
-        assert both == {("d0:1", "d1:0", "d2:0", "d9:0")}
+    # Within a component too: equal scores are ranked in passage-id order, so the reciprocal ranks (and the
+    # fused list beside another component) do not depend on the order the ties came in.
+    dense = [({"passage_id": "d9:0"}, 0.9), ({"passage_id": "d2:0"}, 0.5), ({"passage_id": "d1:0"}, 0.4)]
+    fused = [[(c.row["passage_id"], c.ranks["bm25"], round(c.scores["fused"], 9)) for c in
+              fuse({"bm25": h, "dense": dense}, method=method)] for h in (hits, hits[2::-1] + hits[3:])]
+    assert fused[0] == fused[1]
+    assert [r for _, r, _ in sorted(fused[0])] == [1, 2, 3, 4]  # d0:1, d1:0, d2:0, d9:0
