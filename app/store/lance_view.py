@@ -111,6 +111,7 @@ class LanceViews:
             found = view.to_table(columns=["_distance"], with_row_id=True, nearest=nearest, filter=where,
                                   prefilter=bool(where))
         except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB's query answers
+            self._forget_view()
             return None
         return self._with_passage_ids(found.column("_rowid").to_numpy(),  # type: ignore[attr-defined]
                                       1.0 - found.column("_distance").to_numpy().astype(np.float64))
@@ -128,6 +129,7 @@ class LanceViews:
         try:
             found = view.to_table(columns=["_distance"], with_row_id=True, fast_search=True, nearest=nearest)
         except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB's query answers
+            self._forget_view()
             return None
         rows = found.column("_rowid").to_numpy().astype(np.uint64)
         # A cosine IVF index ranks normalised vectors by squared L2 distance, 2 (1 - cos) (app.store.reads).
@@ -140,6 +142,7 @@ class LanceViews:
             try:
                 table = view._take_rows(wanted.tolist(), columns=[column])  # noqa: SLF001 - pylance take by row id
             except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB's query answers
+                self._forget_view()
                 return None
             if table.num_rows != len(wanted):
                 return None  # a row not there at this version: LanceDB's query decides

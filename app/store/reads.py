@@ -370,13 +370,23 @@ class Reads:
         if ds is not None:
             # The same query on the same full-text (INVERTED) index as LanceDB's below: the same hits and
             # scores (tests/integration/test_lazy_store.py).
-            from lance.query import MatchQuery as LanceMatch
-            from lance.query import PhraseQuery as LancePhrase
-
-            query = LancePhrase(text, "text") if phrase else LanceMatch(text, "text")
-            rows = ds.to_table(columns=[*columns, "_score"], full_text_query=query, filter=where,
-                               prefilter=bool(where), limit=limit).to_pylist()
+            rows = ds.to_table(columns=[*columns, "_score"], full_text_query=_lance_text_query(text, phrase),
+                               filter=where, prefilter=bool(where), limit=limit).to_pylist()
             return [(r, float(r.pop("_score"))) for r in rows]
+        ids_only = columns == ["passage_id"] and self._by_row_id()
+        view = self._passages_at_version() if ids_only else None  # type: ignore[attr-defined]
+        if view is not None:
+            # Through pylance at the searched version, as the lazy store above: the same index, hits and
+            # scores, without LanceDB's Python event loop (11.2 vs 14.6 ms per query alone at 1M passages,
+            # and the loop's thread is shared with the dense query; bench/README "eighth session").
+            try:
+                found = view.to_table(columns=["_score"], with_row_id=True, filter=where, prefilter=bool(where),
+                                      full_text_query=_lance_text_query(text, phrase), limit=limit)
+            except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB searches
+                self._forget_view()  # type: ignore[attr-defined]
+            else:
+                return self._with_passage_ids(found.column("_rowid").to_numpy(),
+                                              found.column("_score").to_numpy().astype(np.float64))
         from lancedb.query import FullTextQuery, MatchQuery, PhraseQuery
 
         # lancedb's query classes are pydantic dataclasses whose keyword fields default through
@@ -386,24 +396,6 @@ class Reads:
             q = PhraseQuery(text, "text")  # type: ignore[call-arg]
         else:
             q = MatchQuery(text, "text")  # type: ignore[call-arg]
-        ids_only = columns == ["passage_id"] and self._by_row_id()
-        view = self._passages_at_version() if ids_only else None  # type: ignore[attr-defined]
-        if view is not None:
-            # Through pylance at the searched version, as the lazy store above: the same index, hits and
-            # scores, without LanceDB's Python event loop (11.2 vs 14.6 ms per query alone at 1M passages,
-            # and the loop's thread is shared with the dense query; bench/README "eighth session").
-            from lance.query import MatchQuery as LanceMatch
-            from lance.query import PhraseQuery as LancePhrase
-
-            try:
-                found = view.to_table(columns=["_score"], with_row_id=True, filter=where, prefilter=bool(where),
-                                      full_text_query=LancePhrase(text, "text") if phrase else LanceMatch(text, "text"),
-                                      limit=limit)
-            except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB searches
-                found = None
-            if found is not None:
-                return self._with_passage_ids(found.column("_rowid").to_numpy(),
-                                              found.column("_score").to_numpy().astype(np.float64))
         search = self.passages.search(q, query_type="fts")
         search = search.select(["_score"]).with_row_id(True) if ids_only else search.select(columns)
         if where:
@@ -455,3 +447,10 @@ class Reads:
             return self._with_passage_ids(found.column("_rowid").to_numpy(),
                                           1.0 - found.column("_distance").to_numpy().astype(np.float64))
         return [(r, 1.0 - float(r.pop("_distance"))) for r in search.limit(limit).to_list()]
+
+
+def _lance_text_query(text: str, phrase: bool):
+    """The pylance full-text query for ``text`` on the ``text`` column: the words in this order (``phrase``) or any."""
+    from lance.query import MatchQuery, PhraseQuery
+
+    return PhraseQuery(text, "text") if phrase else MatchQuery(text, "text")

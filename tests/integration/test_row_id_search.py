@@ -238,12 +238,27 @@ def test_result_rows_are_the_same_through_pylance_and_through_lancedb(home, monk
     assert reader._view is not None and reader._view[1] is not None  # pylance did read them
 
     class Broken:  # a dataset whose files are gone
+        version = reader._view[1].version
+
         def _take_rows(self, *args, **kwargs):
+            raise OSError("fragment file not found")
+
+        def to_table(self, *args, **kwargs):
             raise OSError("fragment file not found")
 
     reader._view = (reader._view[0], Broken())
     assert sorted(reader.passages_of_hits(hits, ["passage_id", "text"]), key=lambda r: r["passage_id"]) == through_pylance
     assert reader._view is None  # forgotten: the next search opens the version again
+    # The searches too: LanceDB answers with the same hits, and the view is forgotten.
+    words = reader.full_text_search("strike docks wheat cargo", limit=30, columns=["passage_id"])
+    q = rng.standard_normal(8).astype(np.float32)
+    nearest = reader.vector_search(q, "vec_text", limit=5, columns=["passage_id"])
+    for search, want in ((lambda: reader.full_text_search("strike docks wheat cargo", limit=30, columns=["passage_id"]),
+                          words), (lambda: reader.vector_search(q, "vec_text", limit=5, columns=["passage_id"]), nearest)):
+        assert reader._passages_at_version() is not None
+        reader._view = (reader._view[0], Broken())
+        assert [(r["passage_id"], s) for r, s in search()] == [(r["passage_id"], s) for r, s in want]
+        assert reader._view is None
 
     def no_pylance():
         raise ImportError("no pylance")
