@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Issue 10's "Done when" figures in one sitting, on the machine at hand (bench/README.md quotes its output).
+#
+#   bench/issue10_figures.sh WORK [DEFAULT_VENV]
+#
+# WORK holds a 1M-passage index kept by scale.py, built once beforehand (~25-50 min on 2 cores):
+#     python bench/scale.py --sizes 1000000 --keep --real 300 --work WORK
+# The other benches' scratch homes are made under WORK. DEFAULT_VENV is a venv of the default install (the
+# README's first command: no torch) for the cold command-line figures, which are about what a user's install
+# imports; without it they run in this venv and say so. PYTHON picks this checkout's interpreter
+# (default .venv/bin/python). Every step prints the time and the load average first: on two cores the
+# latencies are only comparable within one sitting.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+WORK=$(realpath "$1")
+PY=${PYTHON:-.venv/bin/python}
+COLD_PY=$PY
+if [[ $# -ge 2 ]]; then COLD_PY=$(realpath "$2")/bin/python; fi
+DATA=$(realpath "${DATA:-../shared/data}")  # the shared evaluation data (DATA=... elsewhere)
+stamp() { echo "== $(date -u +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg): $*"; }
+[[ -d "$WORK/idx1000000/index" ]] || { echo "no 1M index in $WORK: build it first (see the top of this script)"; exit 2; }
+
+stamp "commit $(git rev-parse --short HEAD)"
+# The host this was written on pages out files idle for about a minute (bench/README.md): read the index once,
+# so that the first query measures the search process, not the disk. Without this read, see bench/README.md.
+stamp "reading the 1M index once"
+find "$WORK/idx1000000" -type f -exec cat {} + > /dev/null
+
+# One line per scale.py run, from its JSON.
+read -r -d '' summary <<'PY' || true
+import json, sys
+f = json.load(sys.stdin)["sizes"]["1000000"]
+print(f"  hybrid p50/p95 {f['hybrid']['p50_ms']}/{f['hybrid']['p95_ms']} ms; p50 lexical {f['lexical']['p50_ms']}, "
+      f"dense {f['dense']['p50_ms']}, sparse {f['sparse']['p50_ms']} ms; dense recall@10 {f['dense_recall@10']}; "
+      f"RSS {f['rss_mb']} MB; first query {f['first_query_s']} s; one-file change {f['one_file_change_s']} s")
+PY
+for run in 1 2 3; do
+    stamp "scale.py at 1M, run $run"
+    "$PY" bench/scale.py --sizes 1000000 --reuse --keep --real 300 --queries 51 --work "$WORK" --data "$DATA" --json \
+        2> "$WORK/scale-run$run.log" | "$PY" -c "$summary"
+done
+
+stamp "search_parts.py (each part of a search alone, then whole searches)"
+"$PY" bench/search_parts.py "$WORK" --data "$DATA"
+
+# The window's data root: the 1M index and the model cache side by side (the bench only reads it).
+mkdir -p "$WORK/gui-home"
+ln -sfn "$WORK/idx1000000/index" "$WORK/gui-home/index"
+ln -sfn "$WORK/models-home/models" "$WORK/gui-home/models"
+for run in 1 2 3; do
+    stamp "gui_responsiveness.py on the 1M index, run $run"
+    "$PY" bench/gui_responsiveness.py --home "$WORK/gui-home" --models --starts 0 --skip-stall --searches 10 --data "$DATA" \
+        | grep -E "window on|longest|gaps" || true
+done
+
+stamp "cold_cli.py ($([[ $COLD_PY == "$PY" ]] && echo "this venv, torch installed" || echo "the default install"))"
+COLD_HOME="$WORK/cold-home"
+if [[ ! -d "$COLD_HOME/index" ]]; then
+    LEXISCOPE_HOME="$COLD_HOME" PYTHONPATH="$PWD" "$COLD_PY" -m app.cli index "$DATA/chronam-1916" > /dev/null
+fi
+"$COLD_PY" bench/cold_cli.py "$COLD_HOME" --folder "$DATA/chronam-1916" --runs 3
+
+stamp "repeated_text.py (50 MB of one sentence)"
+"$PY" bench/repeated_text.py
+
+stamp "pipelined_vs_serial.py (16 chronam pages)"
+"$PY" bench/pipelined_vs_serial.py "$DATA/chronam-1916" --pages 16
+
+stamp "SciFact hybrid nDCG@10 with the defaults (a new home)"
+rm -rf "$WORK/scifact-home"
+LEXISCOPE_HOME="$WORK/scifact-home" "$PY" -m app.cli eval "$DATA/scifact" --mode hybrid --json \
+    | "$PY" -c 'import json, sys; r = json.load(sys.stdin); print(" ", json.dumps(r)[:400])'
+stamp "done"
