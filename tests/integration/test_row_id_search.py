@@ -266,3 +266,49 @@ def test_result_rows_are_the_same_through_pylance_and_through_lancedb(home, monk
     monkeypatch.setattr(app.lazy_import, "import_lance", no_pylance)
     assert sorted(reader.passages_of_hits(hits, ["passage_id", "text"]), key=lambda r: r["passage_id"]) == through_pylance
     assert reader._view is not None and reader._view[1] is None  # LanceDB read them
+
+
+def test_prewarm_loads_the_vector_and_full_text_indexes_and_changes_no_answer(home, monkeypatch):
+    """``Store.prewarm_indexes`` loads the passages' IVF and full-text indexes into the views' shared Lance session
+    (it returns the names of the indexes it loaded); the searches after it give the same hits as before; the next
+    version's view shares that session (the cache outlives a write); without pylance it loads nothing."""
+    import app.lazy_import
+    from app.search.vector_index import query_params
+
+    rng = np.random.default_rng(13)
+    writer = Store(home, vectors=VECTORS)
+    writer.ann_min_rows = 100
+    _write(writer, range(0, 60), rng)
+    q = rng.standard_normal(8).astype(np.float32)
+    params = query_params(True, 20) | {"nprobes": 64}
+
+    def answers(store: Store) -> tuple:
+        words = store.full_text_search("strike docks wheat cargo", limit=30, columns=["passage_id"])
+        near = store.vector_search(q, "vec_text", limit=20, columns=["passage_id"], **params)
+        return [(r["passage_id"], s) for r, s in words], [(r["passage_id"], s) for r, s in near]
+
+    unwarmed = Store(home)
+    before = answers(unwarmed)
+    reader = Store(home)  # nothing searched here yet: its cache holds no index
+    view = reader._passages_at_version()
+    cold = reader._view_session.index_cache_size_bytes()
+    names = reader.prewarm_indexes()
+    kinds = {i.name: i.index_type.upper() for i in view.describe_indices()}
+    assert sorted(names) == sorted(n for n, t in kinds.items() if t.startswith(("IVF", "INVERTED")))
+    assert {kinds[n][:3] for n in names} == {"IVF", "INV"}  # the vector index and the full-text one
+    warm = reader._view_session.index_cache_size_bytes()
+    assert warm > cold
+    assert answers(reader) == before
+
+    session, version = reader._view_session, view.version
+    _write(writer, range(60, 62), rng)
+    reader.see_latest()
+    unwarmed.see_latest()
+    assert answers(reader) == answers(unwarmed)
+    assert reader._view[0][0] > version and reader._view_session.is_same_as(session)
+
+    def no_pylance():
+        raise ImportError("no pylance")
+
+    monkeypatch.setattr(app.lazy_import, "import_lance", no_pylance)
+    assert Store(home).prewarm_indexes() == []
