@@ -11,14 +11,26 @@
 # (default .venv/bin/python). Every step prints the time and the load average first: on two cores the
 # latencies are only comparable within one sitting.
 set -euo pipefail
-cd "$(dirname "$0")/.."
+usage() { echo "usage: bench/issue10_figures.sh WORK [DEFAULT_VENV]  ($1; see the top of this script)" >&2; exit 2; }
+[[ $# -ge 1 && $# -le 2 ]] || usage "one or two arguments"
+# Paths the user typed are taken from where they typed them, before moving to the repository's root.
+[[ -d "$1" ]] || usage "no folder $1"
 WORK=$(realpath "$1")
+COLD_PY=""
+if [[ $# -eq 2 ]]; then
+    [[ -x "$2/bin/python" ]] || usage "$2 is not a venv (no $2/bin/python)"
+    COLD_PY=$(realpath "$2")/bin/python
+fi
+DATA=$(realpath -m "${DATA:-$(dirname "$0")/../../shared/data}")  # the shared evaluation data (DATA=... elsewhere)
+if [[ ${PYTHON:-} == */* ]]; then PYTHON=$(realpath -m "$PYTHON"); fi  # a path, not a command name
+cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
-COLD_PY=$PY
-if [[ $# -ge 2 ]]; then COLD_PY=$(realpath "$2")/bin/python; fi
-DATA=$(realpath "${DATA:-../shared/data}")  # the shared evaluation data (DATA=... elsewhere)
+COLD_PY=${COLD_PY:-$PY}
+command -v "$PY" > /dev/null || usage "no interpreter $PY: set PYTHON or make the README's .venv"
+[[ -d "$WORK/idx1000000/index" && -d "$WORK/models-home/models" ]] \
+    || usage "no 1M index and model cache in $WORK: build them first with scale.py --keep"
+[[ -d "$DATA/scifact" && -d "$DATA/chronam-1916" ]] || usage "no scifact/ and chronam-1916/ in $DATA: set DATA"
 stamp() { echo "== $(date -u +%H:%M:%S) load $(cut -d' ' -f1 /proc/loadavg): $*"; }
-[[ -d "$WORK/idx1000000/index" ]] || { echo "no 1M index in $WORK: build it first (see the top of this script)"; exit 2; }
 
 stamp "commit $(git rev-parse --short HEAD)"
 # The host this was written on pages out files idle for about a minute (bench/README.md): read the index once,
