@@ -24,7 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -48,7 +48,16 @@ class LanceViews:
     _view_session = None  # the Lance session every view shares (its index cache)
     _memo: tuple | None = None  # ((table version, folder inode), {name: value}): _view_memo
 
-    def _passages_at_version(self):
+    if TYPE_CHECKING:
+        # What app.store.reads.Reads supplies in Store, declared so that mypy checks the calls (and, in Store,
+        # that these signatures agree with Reads' own).
+        def passages_version(self) -> int: ...
+
+        def _passages_folder_id(self) -> int: ...
+
+        def _with_passage_ids(self, row_ids: np.ndarray, scores) -> list[tuple[dict, float]]: ...
+
+    def _passages_at_version(self) -> Any:
         """The passages table as a pylance dataset at the version this store reads, opened once per version
         and table folder; None without pylance (the packaged app) or where the open fails."""
         key = (self.passages_version(), self._passages_folder_id())
@@ -113,7 +122,7 @@ class LanceViews:
         except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB's query answers
             self._forget_view()
             return None
-        return self._with_passage_ids(found.column("_rowid").to_numpy(),  # type: ignore[attr-defined]
+        return self._with_passage_ids(found.column("_rowid").to_numpy(),
                                       1.0 - found.column("_distance").to_numpy().astype(np.float64))
 
     def _quick_vector_search(self, view, vector: np.ndarray, column: str, *, limit: int, nprobes: int,
@@ -153,11 +162,11 @@ class LanceViews:
             rows = np.concatenate([rows, extra_rows])
             scores = np.concatenate([scores, extra_vecs @ q])
         best = np.argsort(-scores, kind="stable")[:limit]
-        return self._with_passage_ids(rows[best], scores[best])  # type: ignore[attr-defined]
+        return self._with_passage_ids(rows[best], scores[best])
 
     def _view_memo(self, view, name: str, compute: Callable[[], Any]) -> Any:
         """``compute()``, once per view (table version and folder) and ``name``."""
-        key = (view.version, self._passages_folder_id())  # type: ignore[attr-defined]
+        key = (view.version, self._passages_folder_id())
         memo = self._memo
         if memo is None or memo[0] != key:
             memo = self._memo = (key, {})

@@ -14,7 +14,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -23,7 +23,11 @@ from app.store.schema import VectorColumn, enrich_key
 from app.store.sql import in_list, sql_str
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from lancedb.table import LanceTable
+
+    from app.location import IndexLocation
 
 
 class Reads:
@@ -41,6 +45,20 @@ class Reads:
     _pin_lock: threading.Lock
     _pins: int
     _pinned_values: dict[str, int]
+
+    if TYPE_CHECKING:
+        # What Store's other parts supply (app.store.tables, app.store.lance_view), declared so that mypy checks
+        # the calls; where both declare a method, mypy also checks that the two signatures agree in Store.
+        location: IndexLocation
+        _index_dir: Path
+
+        def _passages_at_version(self) -> Any: ...
+
+        def _forget_view(self) -> None: ...
+
+        def _view_vector_search(self, vector: np.ndarray, column: str, *, where: str | None, limit: int,
+                                nprobes: int | None, refine_factor: int | None,
+                                rerank: int | None) -> list[tuple[dict, float]] | None: ...
 
     def _dataset(self, name: str):
         """Table ``name`` as a pylance dataset while a lazy store has not opened LanceDB; else None."""
@@ -245,12 +263,12 @@ class Reads:
         """The passages at these LanceDB row ids (those still in the table), read through pylance where it is
         installed: ten rows at 1M passages in ~3 ms, where LanceDB's ``take_row_ids`` took ~6 (timed alone, the
         same rows; bench/README "seventh session"); a search waits for them after fusion."""
-        ds = self._passages_at_version()  # type: ignore[attr-defined]
+        ds = self._passages_at_version()
         if ds is not None:
             try:
                 return ds._take_rows(sorted(row_ids), columns=columns)  # noqa: SLF001 - pylance's take by row id
             except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB reads the rows
-                self._forget_view()  # type: ignore[attr-defined]
+                self._forget_view()
         return self.passages.take_row_ids(row_ids).select(columns).to_arrow()
 
     def passage_ids_matching(self, where: str) -> list[str]:
@@ -299,7 +317,7 @@ class Reads:
         version. Not for an index on a server or object store (the scan would move the column over the
         network), nor for a lazy store's one query.
         """
-        return self._dataset("passages") is None and self.location.folder is not None  # type: ignore[attr-defined]
+        return self._dataset("passages") is None and self.location.folder is not None
 
     def _passage_ids_of_rows(self, row_ids) -> list[str | None]:
         """The passage ids of LanceDB row ids, in order (None for a row not in the table at its current version:
@@ -313,7 +331,7 @@ class Reads:
             m = self._row_map
             if m is None or m[0] != key:
                 # From the version the search reads (the pylance view that answers its queries), where there is one.
-                view = self._passages_at_version()  # type: ignore[attr-defined]
+                view = self._passages_at_version()
                 m = self._row_map = (key, *self._build_row_map(table, view))
         rows, ids = m[1], m[2]
         if not len(rows):
@@ -326,7 +344,7 @@ class Reads:
     def _passages_folder_id(self) -> int:
         """The inode of the passages table's folder (a swapped-in table has a new one); 0 if unreadable."""
         try:
-            return os.stat(self._index_dir / "passages.lance").st_ino  # type: ignore[attr-defined]
+            return os.stat(self._index_dir / "passages.lance").st_ino
         except OSError:
             return 0
 
@@ -374,7 +392,7 @@ class Reads:
                                filter=where, prefilter=bool(where), limit=limit).to_pylist()
             return [(r, float(r.pop("_score"))) for r in rows]
         ids_only = columns == ["passage_id"] and self._by_row_id()
-        view = self._passages_at_version() if ids_only else None  # type: ignore[attr-defined]
+        view = self._passages_at_version() if ids_only else None
         if view is not None:
             # Through pylance at the searched version, as the lazy store above: the same index, hits and
             # scores, without LanceDB's Python event loop (11.2 vs 14.6 ms per query alone at 1M passages,
@@ -383,7 +401,7 @@ class Reads:
                 found = view.to_table(columns=["_score"], with_row_id=True, filter=where, prefilter=bool(where),
                                       full_text_query=_lance_text_query(text, phrase), limit=limit)
             except Exception:  # noqa: BLE001 - that version's files gone (compacted since): LanceDB searches
-                self._forget_view()  # type: ignore[attr-defined]
+                self._forget_view()
             else:
                 return self._with_passage_ids(found.column("_rowid").to_numpy(),
                                               found.column("_score").to_numpy().astype(np.float64))
@@ -428,7 +446,7 @@ class Reads:
         ids_only = columns == ["passage_id"] and self._by_row_id()
         if ids_only:
             # Through pylance at the searched version where it can (app.store.lance_view).
-            hits = self._view_vector_search(vector, column, where=where, limit=limit, nprobes=nprobes,  # type: ignore[attr-defined]
+            hits = self._view_vector_search(vector, column, where=where, limit=limit, nprobes=nprobes,
                                             refine_factor=refine_factor, rerank=rerank)
             if hits is not None:
                 return hits
