@@ -22,7 +22,9 @@ if [[ $# -eq 2 ]]; then
     COLD_PY=$(realpath "$2")/bin/python
 fi
 DATA=$(realpath -m "${DATA:-$(dirname "$0")/../../shared/data}")  # the shared evaluation data (DATA=... elsewhere)
-if [[ ${PYTHON:-} == */* ]]; then PYTHON=$(realpath -m "$PYTHON"); fi  # a path, not a command name
+# A path, not a command name: made absolute without following links (a venv's python is a link to the base
+# interpreter, which would run without the venv's packages).
+if [[ ${PYTHON:-} == */* ]]; then PYTHON=$(realpath -ms "$PYTHON"); fi
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 COLD_PY=${COLD_PY:-$PY}
@@ -48,8 +50,13 @@ print(f"  hybrid p50/p95 {f['hybrid']['p50_ms']}/{f['hybrid']['p95_ms']} ms; p50
 PY
 for run in 1 2 3; do
     stamp "scale.py at 1M, run $run"
-    "$PY" bench/scale.py --sizes 1000000 --reuse --keep --real 300 --queries 51 --work "$WORK" --data "$DATA" --json \
-        2> "$WORK/scale-run$run.log" | "$PY" -c "$summary"
+    if ! "$PY" bench/scale.py --sizes 1000000 --reuse --keep --real 300 --queries 51 --work "$WORK" --data "$DATA" \
+            --json > "$WORK/scale-run$run.json" 2> "$WORK/scale-run$run.log"; then
+        tail -n 5 "$WORK/scale-run$run.log" >&2
+        echo "scale.py failed (its log: $WORK/scale-run$run.log)" >&2
+        exit 1
+    fi
+    "$PY" -c "$summary" < "$WORK/scale-run$run.json"
 done
 
 stamp "search_parts.py (each part of a search alone, then whole searches)"
