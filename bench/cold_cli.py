@@ -25,6 +25,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+# A small wrapper, so that RUSAGE_CHILDREN's peak is the command's: on Linux a child starts with its parent's
+# peak RSS as its own (bench/scale.py, peak_rss_mb), so a peak read in this script would count this script's own.
+# The wrapper's own ~12-14 MB stays as a floor (measured: `true` run this way reports 12-14 MB).
 _MEASURE = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
