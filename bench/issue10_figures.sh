@@ -84,6 +84,10 @@ stamp "repeated_text.py (50 MB of one sentence)"
 
 stamp "pipelined_vs_serial.py (16 chronam pages)"
 "$PY" bench/pipelined_vs_serial.py "$DATA/chronam-1916" --pages 16
+# Context, not the figure: the serial run with its encoder on one thread (as the issue's own serial
+# measurement, 0.76-0.95 of 2 cores busy); the pipelined workers run one thread each either way.
+stamp "pipelined_vs_serial.py (16 chronam pages, LEXISCOPE_THREADS=1: a one-thread serial run)"
+LEXISCOPE_THREADS=1 "$PY" bench/pipelined_vs_serial.py "$DATA/chronam-1916" --pages 16
 
 stamp "SciFact hybrid nDCG@10 with the defaults (a new home)"
 rm -rf "$WORK/scifact-home"
