@@ -13,6 +13,10 @@ _configured = False
 # Threads a forward pass may use now: set by configure_threads, lowered inside query_threads. Read by
 # encoders whose runtime is not torch's (ONNX Runtime sessions are made per thread count).
 _threads: int | None = None
+# The most threads any later configure_threads may set in this process: a pass-2 worker's 1. Without it the
+# model loader's own configure_threads() raised each worker back to every core (two workers, four encoder
+# threads on two cores; bench/README "tenth session").
+_cap: int | None = None
 
 
 def _torch_loaded():
@@ -81,17 +85,20 @@ def configure_threads(max_threads: int | None = None) -> int:
 
     Why: beyond the physical core count, threads contend and slow down; on larger machines one core
     is kept for the GUI and the readers. On 2-4 cores all are used, since encoding is the bottleneck
-    and the GUI thread mostly sleeps. ``LEXISCOPE_THREADS`` overrides. Returns the count set.
+    and the GUI thread mostly sleeps. ``LEXISCOPE_THREADS`` overrides. ``max_threads`` caps this call and
+    every later one in the process (loading a model configures threads again). Returns the count set.
     """
-    global _threads
+    global _threads, _cap
+    if max_threads:
+        _cap = max_threads if _cap is None else min(_cap, max_threads)
     env = os.environ.get("LEXISCOPE_THREADS")
     if env and env.isdigit() and int(env) > 0:
         n = int(env)
     else:
         cores = physical_cores()
         n = cores - 1 if cores > 4 else cores
-    if max_threads:
-        n = min(n, max_threads)
+    if _cap:
+        n = min(n, _cap)
     n = max(1, n)
     _threads = n
     torch = _torch_loaded()

@@ -254,3 +254,19 @@ def test_pass_two_in_worker_processes_writes_what_the_serial_run_writes(home, tm
     assert len(slices_from_workers) > 1 and sum(slices_from_workers) == len(rows["pool"])  # all from the workers
     assert rows["serial"] == rows["pool"]
     assert all(v[0] is not None and v[1] for v in rows["pool"].values())
+
+
+def test_pass_two_workers_run_their_models_on_one_thread(home, tiny_bert):
+    """A worker caps itself at one encoder thread before it loads the models, and loading them (the model
+    loader configures threads too) must not raise it: two workers on two cores would run four threads."""
+    from app.enrich_pool import EnrichPool
+    from models.device import current_threads
+
+    settings = with_model(home, tiny_bert)
+    pool = EnrichPool(settings, home, 2)
+    try:
+        pool.describe()  # a worker's models are loaded (app.embed.build_embedder loads them at start-up)
+        threads = pool._pool.apply(current_threads)  # noqa: SLF001 - asked of the worker process itself
+    finally:
+        pool.close()
+    assert threads == 1
