@@ -162,9 +162,7 @@ def regular_files(folder: Path) -> list[Path]:
     return out
 
 
-# A small wrapper, so that RUSAGE_CHILDREN's peak is the command's: on Linux a child starts with its parent's
-# peak RSS as its own (bench/scale.py, peak_rss_mb), so a peak read in this script would count this script's own.
-# The wrapper's own ~12-14 MB stays as a floor (measured: `true` run this way reports 12-14 MB).
+# A small wrapper so that the peak RSS is the command's own, with a ~12-14 MB floor (see bench/cold_cli.py).
 _WRAP = ("import resource, subprocess, sys, json, time\n"
          "t = time.perf_counter(); p = subprocess.run(sys.argv[2:], capture_output=True, text=True, errors='replace')\n"
          "json.dump({'rc': p.returncode, 'seconds': time.perf_counter() - t, 'stdout': p.stdout, 'stderr': p.stderr,\n"

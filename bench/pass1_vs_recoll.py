@@ -24,9 +24,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT = REPO.parent / "shared" / "data" / "chronam-1916"
 
-# A small wrapper, so that RUSAGE_CHILDREN's peak is the command's: on Linux a child starts with its parent's
-# peak RSS as its own (bench/scale.py, peak_rss_mb), so a peak read in this script would count this script's own.
-# The wrapper's own ~12-14 MB stays as a floor (measured: `true` run this way reports 12-14 MB).
+# A small wrapper so that the peak RSS is the command's own, with a ~12-14 MB floor (see bench/cold_cli.py).
 _MEASURE = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
