@@ -24,6 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -81,11 +82,12 @@ def main() -> int:
     from bench.two_pass_equivalence import CHRONAM_QUERIES
 
     if args.keep:
+        if args.keep.exists() and (not args.keep.is_dir() or any(args.keep.iterdir())):
+            raise SystemExit(f"--keep {args.keep}: give a new path or an empty folder")
         args.keep.mkdir(parents=True, exist_ok=True)
-        if any(args.keep.iterdir()):
-            raise SystemExit(f"--keep {args.keep}: not empty")
-    with tempfile.TemporaryDirectory(prefix="lexiscope-pipe-") as scratch:
-        tmp = args.keep.resolve() if args.keep else Path(scratch)
+    place = nullcontext(str(args.keep.resolve())) if args.keep else tempfile.TemporaryDirectory(prefix="lexiscope-pipe-")
+    with place as where:
+        tmp = Path(where)
         folder = Path(args.folder).resolve()
         if args.pages:
             folder = subset(folder, args.pages, tmp / "pages")
