@@ -61,13 +61,10 @@ class EntityRecogniser:
     """spaCy NER over many texts at once; ``folder`` is a spaCy pipeline folder (None: the installed one)."""
 
     def __init__(self, folder: Path | str | None = None, *, batch_size: int = BATCH_SIZE, n_process: int = 1):
-        try:
-            import spacy
-        except ModuleNotFoundError as exc:  # spaCy is a dependency; a broken install says so in words
-            raise NerUnavailable(f"spaCy is not installed ({exc})") from exc
         folder = Path(folder) if folder else find_installed()
         if not (folder / "config.cfg").exists():
             raise NerUnavailable(f"not a spaCy pipeline folder: {folder}")
+        spacy = _import_spacy(folder)
         try:
             names = spacy.util.load_config(folder / "config.cfg")["nlp"]["pipeline"]
             self.nlp = spacy.load(folder, exclude=[n for n in names if n != "ner"])
@@ -100,6 +97,33 @@ class EntityRecogniser:
         return [(apply_mask(t, spans, mask_token), spans) for t, spans in zip(texts, self.entities(texts, types))]
 
 
+def needs_torch(folder: Path) -> bool:
+    """Whether the pipeline in ``folder`` runs on torch (a transformer or a PyTorch-wrapped layer)."""
+    text = (folder / "config.cfg").read_text(encoding="utf-8", errors="replace").lower()
+    return "torch" in text or "transformer" in text
+
+
+def _import_spacy(folder: Path):
+    """``import spacy`` — without torch for a pipeline that does not use it.
+
+    thinc (spaCy's layer library) imports torch when it can, only to learn that it is there: 2–3 s and
+    ~250 MB per process that loads NER (each pass-2 worker, the search process when it masks a query),
+    for a CNN pipeline that never calls it (models.imports). A pipeline whose config names torch or a
+    transformer imports spaCy as usual. Once spaCy is imported, later pipelines get the same thinc.
+    """
+    from models.imports import hidden
+
+    try:
+        if needs_torch(folder):
+            import spacy
+        else:
+            with hidden("torch", "not needed by this spaCy pipeline"):
+                import spacy
+    except ModuleNotFoundError as exc:  # spaCy is a dependency; a broken install says so in words
+        raise NerUnavailable(f"spaCy is not installed ({exc})") from exc
+    return spacy
+
+
 def apply_mask(text: str, spans: Sequence[Span], mask_token: str = DEFAULT_MASK) -> str:
     """``text`` with each (non-overlapping, sorted) span replaced by ``mask_token``."""
     parts, pos = [], 0
@@ -112,4 +136,5 @@ def apply_mask(text: str, spans: Sequence[Span], mask_token: str = DEFAULT_MASK)
     return "".join(parts)
 
 
-__all__ = ["DEFAULT_MASK", "LABEL_MAP", "TYPES", "EntityRecogniser", "NerUnavailable", "Span", "apply_mask", "find_installed"]
+__all__ = ["DEFAULT_MASK", "LABEL_MAP", "TYPES", "EntityRecogniser", "NerUnavailable", "Span", "apply_mask", "find_installed",
+           "needs_torch"]

@@ -74,3 +74,45 @@ def test_a_folder_that_is_no_spacy_pipeline_is_reported_not_crashed(tmp_path):
         EntityRecogniser(tmp_path / "nowhere")
     with pytest.raises(NerUnavailable):
         EntityRecogniser(tmp_path)
+
+
+_LOAD_NER = """
+import json, sys
+if sys.argv[1] == "torch-first":
+    import torch  # noqa: F401  (as a process that already uses torch: spaCy then sees it)
+from models.ner import EntityRecogniser
+spans = EntityRecogniser().entities(sys.argv[2:])
+print(json.dumps({"spans": spans, "torch": "torch" in sys.modules, "has_torch": sys.modules["thinc.compat"].has_torch}))
+"""
+
+
+def test_loading_the_ner_pipeline_leaves_torch_out_and_finds_the_same_entities():
+    """thinc imports torch only to see whether it is there (2-3 s and ~250 MB per process that loads NER);
+    en_core_web_sm never uses it, so models.ner keeps it out, and the entities are those found with it."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    texts = ["President Woodrow Wilson met the French ambassador in Washington on Tuesday.",
+             "The strike at the Brooklyn docks ended when the Longshoremen's Union voted to return."]
+    repo = Path(__file__).resolve().parents[2]
+    runs = {}
+    for mode in ("fresh", "torch-first"):
+        out = subprocess.run([sys.executable, "-c", _LOAD_NER, mode, *texts], cwd=repo, capture_output=True,
+                             text=True)
+        assert out.returncode == 0, out.stderr
+        runs[mode] = json.loads(out.stdout)
+    assert runs["fresh"]["torch"] is False and runs["fresh"]["has_torch"] is False
+    assert runs["torch-first"]["torch"] is True and runs["torch-first"]["has_torch"] is True
+    assert runs["fresh"]["spans"] == runs["torch-first"]["spans"]
+    assert any(s[3] == "Woodrow Wilson" for s in runs["fresh"]["spans"][0])
+
+
+def test_a_pipeline_that_names_torch_in_its_config_is_loaded_with_torch(tmp_path):
+    from models.ner import find_installed, needs_torch
+
+    assert needs_torch(find_installed()) is False
+    (tmp_path / "config.cfg").write_text('[components.transformer.model]\n@architectures = '
+                                         '"spacy-transformers.TransformerModel.v3"\n')
+    assert needs_torch(tmp_path) is True
