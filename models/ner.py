@@ -106,8 +106,8 @@ def needs_torch(folder: Path) -> bool:
 def _import_spacy(folder: Path):
     """``import spacy`` — without torch for a pipeline that does not use it.
 
-    thinc (spaCy's layer library) imports torch when it can, only to learn that it is there: 2–3 s and
-    ~250 MB per process that loads NER (each pass-2 worker, the search process when it masks a query),
+    thinc (spaCy's layer library) imports torch when it can, only to learn that it is there: 2.4–3.1 s and
+    ~470 MB per process that loads NER (each pass-2 worker, the search process when it masks a query),
     for a CNN pipeline that never calls it (models.imports). A pipeline whose config names torch or a
     transformer imports spaCy as usual. Once spaCy is imported, later pipelines get the same thinc.
     """
