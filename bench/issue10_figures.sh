@@ -88,6 +88,9 @@ stamp "pipelined_vs_serial.py (16 chronam pages)"
 # measurement, 0.76-0.95 of 2 cores busy); the pipelined workers run one thread each either way.
 stamp "pipelined_vs_serial.py (16 chronam pages, LEXISCOPE_THREADS=1: a one-thread serial run)"
 LEXISCOPE_THREADS=1 "$PY" bench/pipelined_vs_serial.py "$DATA/chronam-1916" --pages 16
+# The ceiling on this machine for the first comparison: pass 2's stages timed one by one on the same 16 pages.
+stamp "pass2_ceiling.py (16 chronam pages)"
+"$PY" bench/pass2_ceiling.py "$DATA/chronam-1916" --pages 16
 
 stamp "SciFact hybrid nDCG@10 with the defaults (a new home)"
 rm -rf "$WORK/scifact-home"
