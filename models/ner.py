@@ -106,9 +106,10 @@ def needs_torch(folder: Path) -> bool:
 def _import_spacy(folder: Path):
     """``import spacy`` — without torch for a pipeline that does not use it.
 
-    thinc (spaCy's layer library) imports torch when it can, only to learn that it is there: 2.4–3.1 s and
-    ~470 MB per process that loads NER (each pass-2 worker, the search process when it masks a query),
-    for a CNN pipeline that never calls it (models.imports). A pipeline whose config names torch or a
+    thinc (spaCy's layer library) imports torch when it is installed, only to learn that it is there: 2.4–3.1 s
+    and ~470 MB per process that loads NER (each pass-2 worker, the search process when it masks a query),
+    for a CNN pipeline that never calls it (models.imports). The default install has no torch; the ``torch``
+    extra (GPUs, CLIP as downloaded) does. A pipeline whose config names torch or a
     transformer imports spaCy as usual. Once spaCy is imported, later pipelines get the same thinc.
     """
     from models.imports import hidden
