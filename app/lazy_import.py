@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-
-from models.imports import hidden
+from contextlib import contextmanager
 
 
 def defer_package_init(name: str) -> None:
@@ -42,10 +41,37 @@ def defer_package_init(name: str) -> None:
     sys.modules[name] = module
 
 
+class _Hide:
+    """A meta-path finder that answers "no such module" for some names (see :func:`hidden`)."""
+
+    def __init__(self, names: set[str]):
+        self.names = names
+
+    def find_spec(self, name, path=None, target=None):
+        """Refuse the hidden names; leave every other import to the normal finders."""
+        if name.partition(".")[0] in self.names:
+            raise ModuleNotFoundError(f"No module named {name!r} (hidden while lancedb loads)", name=name)
+        return None
+
+
+@contextmanager
+def hidden(name: str):
+    """Make ``import name`` raise ModuleNotFoundError inside the block, unless it is already imported."""
+    if name in sys.modules:
+        yield
+        return
+    finder = _Hide({name})
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+
+
 def import_lancedb():
     """``import lancedb`` without loading the namespace REST client or pandas up front."""
     defer_package_init("lance_namespace_urllib3_client")
-    with hidden("pandas", "hidden while lancedb loads"):
+    with hidden("pandas"):
         import lancedb
         import pyarrow.dataset  # noqa: F401  (settles pyarrow's pandas shim while pandas is hidden)
 
@@ -58,7 +84,7 @@ def import_lance():
     pylance defers its own namespace client, so this costs pyarrow plus lance's modules: a words-only search
     reads the index through it (``app.store.Store(lazy=True)``) instead of importing lancedb.
     """
-    with hidden("pandas", "hidden while lancedb loads"):
+    with hidden("pandas"):
         import lance
         import pyarrow.dataset  # noqa: F401  (as in import_lancedb)
 
