@@ -13,7 +13,7 @@ embed on one thread (as each pipeline worker does); write. Then prints per passa
 and their ratio: the ceiling for ``bench/pipelined_vs_serial.py`` on this machine. Reading, the FTS and
 vector indexes, and loading the models are left out: both runs pay them, which lowers the real ratio.
 
-    python bench/pass2_ceiling.py [FOLDER] [--pages 16]
+    python bench/pass2_ceiling.py [FOLDER] [--pages 16]   (--pages 0: the whole folder)
 """
 
 from __future__ import annotations
@@ -40,9 +40,14 @@ def timed(fn) -> tuple[float, float]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("folder", nargs="?", default=str(REPO.parent / "shared" / "data" / "chronam-1916"))
-    ap.add_argument("--pages", type=int, default=16, help="the first N pages (path order)")
+    ap.add_argument("--pages", type=int, default=16, help="the first N pages (path order); 0: all")
     args = ap.parse_args()
     from bench.pipelined_vs_serial import subset
+
+    if not Path(args.folder).is_dir():
+        raise SystemExit(f"{args.folder}: no such folder")
+    if args.pages < 0:
+        raise SystemExit("--pages: a number of pages, or 0 for all")
 
     with tempfile.TemporaryDirectory(prefix="lexiscope-ceiling-") as where:
         tmp = Path(where)
@@ -58,7 +63,9 @@ def main() -> int:
         from models.device import configure_threads, physical_cores
 
         settings = Settings.load(home)
-        folder = subset(Path(args.folder).resolve(), args.pages, tmp / "pages")
+        folder = Path(args.folder).resolve()
+        if args.pages:
+            folder = subset(folder, args.pages, tmp / "pages")
         index_paths([folder], settings, root=home, use_models=False)  # pass 1: words only
         cores = physical_cores()
         configure_threads()  # every core, as the serial run's encoder
@@ -69,6 +76,8 @@ def main() -> int:
         annotators = annotators_for(settings, home)
         slices = list(_slices(store, pending_by_doc(store), BATCH_PASSAGES))
         n = sum(len(part) for _, part in slices)
+        if not n:
+            raise SystemExit(f"{args.folder}: no passages to time (no readable text in the pages taken)")
         # Load spaCy and warm both encoders outside the timings (each pipeline worker loads its own copy too).
         warm = copy.deepcopy(slices[0])
         annotate_batch(annotators, *warm)
@@ -94,7 +103,7 @@ def main() -> int:
                 store.write_enriched(docs, part)
 
         stages["write"] = timed(write)
-        print(f"{args.pages} pages, {n} passages in {len(slices)} slices; {cores} cores")
+        print(f"{args.pages or 'all'} pages, {n} passages in {len(slices)} slices; {cores} cores")
         for name, (w, c) in stages.items():
             print(f"  {name:<16} {1000 * w / n:6.1f} ms wall  {1000 * c / n:6.1f} ms CPU per passage")
         serial = (stages["annotate"][0] + stages[f"embed, {cores} threads"][0] + stages["write"][0]) / n

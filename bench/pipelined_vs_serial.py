@@ -35,6 +35,8 @@ DEFAULT = REPO.parent / "shared" / "data" / "chronam-1916"
 def subset(folder: Path, pages: int, out: Path) -> Path:
     """The first ``pages`` text files of ``folder`` (in path order) under ``out``, other files alongside."""
     files = sorted(p for p in folder.rglob("*.txt"))
+    if not files:
+        raise SystemExit(f"{folder}: no .txt pages to take the first {pages} of")
     for p in files[:pages]:
         dest = out / p.relative_to(folder)
         dest.parent.mkdir(parents=True, exist_ok=True)
@@ -81,6 +83,10 @@ def main() -> int:
     args = ap.parse_args()
     from bench.two_pass_equivalence import CHRONAM_QUERIES
 
+    if not Path(args.folder).is_dir():
+        raise SystemExit(f"{args.folder}: no such folder")
+    if args.pages < 0:
+        raise SystemExit("--pages: a number of pages, or 0 for all")
     if args.keep:
         if args.keep.exists() and (not args.keep.is_dir() or any(args.keep.iterdir())):
             raise SystemExit(f"--keep {args.keep}: give a new path or an empty folder")
