@@ -107,10 +107,10 @@ def needs_torch(folder: Path) -> bool:
 def _import_spacy(folder: Path):
     """``import spacy`` — without torch for a pipeline that does not use it.
 
-    thinc (spaCy's layer library) imports torch when it is installed, only to learn that it is there: 2.4–3.1 s
+    thinc (spaCy's layer library) imports torch when it is installed, only to learn that it is there: 2–3 s
     and ~470 MB per process that loads NER (each pass-2 worker, the search process when it masks a query),
-    for a CNN pipeline that never calls it (NER ready in a fresh process in 4.4–5.1 s and 601 MB with it, 2.0 s
-    and 132 MB without, on the reference CPU). The default install has no torch; the ``torch`` extra (GPUs,
+    for a CNN pipeline that never calls it (NER ready in a fresh process in 4.1–5.1 s and 601 MB with it,
+    1.8–2.5 s and 132 MB without, on the reference CPU). The default install has no torch; the ``torch`` extra (GPUs,
     CLIP as downloaded) does. A pipeline whose config names torch or a transformer imports spaCy as usual.
     Once spaCy is imported, later pipelines get the same thinc.
     """

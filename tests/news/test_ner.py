@@ -87,7 +87,7 @@ print(json.dumps({"spans": spans, "torch": "torch" in sys.modules, "has_torch": 
 
 
 def test_loading_the_ner_pipeline_leaves_torch_out_and_finds_the_same_entities():
-    """thinc imports torch only to see whether it is there (2.4-3.1 s and ~470 MB per process that loads NER, where torch is installed);
+    """thinc imports torch only to see whether it is there (2-3 s and ~470 MB per process that loads NER, where torch is installed);
     en_core_web_sm never uses it, so models.ner keeps it out, and the entities are those found with it."""
     import json
     import subprocess
