@@ -36,6 +36,13 @@ def built(tmp_path_factory):
     docs.mkdir()
     (docs / "harbour.txt").write_text("The harbour strike closed the docks for six weeks.\n", encoding="utf-8")
     (docs / "polio.txt").write_text("Polio closed the beaches in July.\n", encoding="utf-8")
+    # Indexed here, not by the first test: each test below copies this index and must find it built
+    # whichever of them runs alone (pytest -k, a failed test rerun).
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LEXISCOPE_HOME", str(home))
+        forget_loaded_models()
+        index_paths([docs], settings, root=home)
+        forget_loaded_models()
     return home, docs, settings
 
 
@@ -50,11 +57,8 @@ def home(built, tmp_path, monkeypatch):
     forget_loaded_models()
 
 
-def test_index_records_the_tiny_models(built, monkeypatch):
-    home, docs, settings = built
-    monkeypatch.setenv("LEXISCOPE_HOME", str(home))
-    forget_loaded_models()
-    index_paths([docs], settings, root=home)
+def test_index_records_the_tiny_models(built):
+    home, _, _ = built
     store = Store(home)
     assert store.vocab_model() == "splade-tiny" and store.vector_columns()[0].model_id == "tiny-text"
 
