@@ -323,6 +323,18 @@ def fuse(components: dict[str, list[tuple[dict, float]]], weights: dict[str, flo
             else:
                 cand.parts[name] = w.get(name, 1.0) / (RRF_K + rank)
         cand.scores["fused"] = sum(cand.parts.values())
-    # Equal scores (the same words in several passages: a repeated line, a reprint) in passage-id order, so
-    # a search shows the same list every time: LanceDB's full-text search returns ties in any order.
-    return sorted(by_id.values(), key=lambda c: (-c.scores["fused"], c.row["passage_id"]))
+    return sorted(by_id.values(), key=_fused_order)
+
+
+def _fused_order(cand: Candidate) -> tuple:
+    """Sort key of a fused candidate: best score first; equal scores by their shares in component order
+    (meaning before words), then in passage-id order.
+
+    Min-max fusion gives each component's best passage a share of exactly its weight, so when two components'
+    best passages differ and neither finds the other's, the two tie; the shares order them by what found them,
+    the same way in every index of the same files (a passage id begins with a random document id). Equal
+    scores with equal shares (the same words in several passages: a repeated line, a reprint) stay in
+    passage-id order, so a search shows the same list every time: LanceDB's full-text search returns ties in
+    any order.
+    """
+    return (-cand.scores["fused"], *(-cand.parts.get(name, 0.0) for name in COMPONENTS), cand.row["passage_id"])

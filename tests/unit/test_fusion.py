@@ -74,3 +74,13 @@ def test_equal_scores_come_in_passage_id_order_whatever_order_the_components_gav
               fuse({"bm25": h, "dense": dense}, method=method)] for h in (hits, hits[2::-1] + hits[3:])]
     assert fused[0] == fused[1]
     assert [r for _, r, _ in sorted(fused[0])] == [1, 2, 3, 4]  # d0:1, d1:0, d2:0, d9:0
+
+
+def test_two_components_best_passages_tie_in_minmax_and_come_in_component_order_not_id_order():
+    """Min-max gives each component's best passage its whole weight: the dense search's best and BM25's best
+    tie at 1.0 when neither finds the other's. They come in component order (meaning first), so two indexes
+    of the same files, whose passage ids begin with different random document ids, list them alike."""
+    for words_id, meaning_id in (("a0:0", "z9:0"), ("z9:0", "a0:0")):
+        fused = fuse({"dense": _hits((meaning_id, 0.8), ("m:1", 0.2)),
+                      "bm25": _hits((words_id, 9.0), ("m:1", 1.0))}, None, "minmax")
+        assert [(c.row["passage_id"], c.scores["fused"]) for c in fused][:2] == [(meaning_id, 1.0), (words_id, 1.0)]
