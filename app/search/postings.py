@@ -45,6 +45,12 @@ FORMAT = 1
 DIRNAME = POSTINGS_DIR  # named by the store, which deletes it when it replaces the passages table
 # Rebuild into one segment when this share of rows is dead or outside the first segment.
 COMPACT_FRACTION = 0.2
+# Past this many segments, an update merges all but the first into one. Each index run that changes something
+# appends a segment, and the share above counts rows, not runs: a watched folder saved every few minutes would
+# add hundreds of small segments to a big index before it is rebuilt, and every query steps through each one
+# per query id (22 segments of 10 rows cost a 1M-passage sparse search ~1 ms; merging them took 3 ms). The
+# merged rows are at most COMPACT_FRACTION of the index, so the merge stays a fraction of a rebuild.
+MAX_SEGMENTS = 8
 # MaxScore settings, measured on the 1M-passage bench index (bench/scale.py, 41 SciFact queries touching
 # 2.5-4.4 M postings each; bench/README "Sparse at scale"): top-100 identical to the exhaustive pass for
 # every query, 87 / 159 ms p50 / p95 against 249 / 447 ms exhaustive in the same run (load ~8 on 2 cores).
@@ -479,7 +485,27 @@ def update(store, old: Postings) -> Postings:
             dids, new_d = _widen(dids, new_d)
             pids, dids = np.concatenate([pids, new_p]), np.concatenate([dids, new_d])
             alive = np.concatenate([alive, np.ones(len(new_p), dtype=bool)])
+    if len(segments) > MAX_SEGMENTS:
+        segments = [segments[0], merge_segments(segments[1:])]
     return Postings(segments, pids, dids, alive, version, max(watermark, old.watermark), old.vocab_model)
+
+
+def merge_segments(segments: list[Segment]) -> Segment:
+    """One segment over the consecutive rows of ``segments``: the same entries, each column's rows ascending,
+    so every score is the sum it was, in the same order (dead rows stay; a rebuild drops them)."""
+    cols, rows, vals = [], [], []
+    offset = 0
+    for seg in segments:
+        indptr = np.asarray(seg.indptr)
+        # A segment's entries column by column, rows ascending in each: the order _to_columns keeps per column.
+        cols.append(np.repeat(np.arange(VOCAB_SIZE, dtype=np.int32), np.diff(indptr)))
+        rows.append(np.asarray(seg.indices, dtype=np.int32) + offset)
+        vals.append(np.asarray(seg.data, dtype=np.float32))
+        offset += seg.n_rows
+    if not offset:
+        return Segment(np.zeros(VOCAB_SIZE + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), 0)
+    col_ptr, indices, data = _to_columns(np.concatenate(cols), np.concatenate(rows), np.concatenate(vals))
+    return Segment(col_ptr, indices, data, offset)
 
 
 def _needs_compaction(p: Postings) -> bool:

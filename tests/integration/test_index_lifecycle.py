@@ -183,6 +183,29 @@ def test_reader_applies_a_delta_without_the_writer_refresh(store):
     _assert_same_top(p.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
 
 
+def test_many_small_runs_keep_few_postings_segments(store):
+    """Each run that changes something appends a postings segment; past postings.MAX_SEGMENTS the appended ones
+    are merged into one, long before the changed rows reach the share that rebuilds everything, and the
+    sparse search stays the exact one."""
+    rng = np.random.default_rng(11)
+    _add(store, rng, 0, 30)  # 300 passages: the 12 changed below stay under COMPACT_FRACTION
+    finish(store)
+    counts = []
+    for run in range(postings.MAX_SEGMENTS + 4):
+        # One file changed (d0, a new passage each time: a watched note saved again) and one file added.
+        store.write_batch([_doc("d0", 1)], _passages("d0", 1, rng, extra=f"edit{run}"))
+        _add(store, rng, 100 + run, 1, per_doc=1)
+        finish(store)
+        counts.append(len(postings.load(store).segments))
+    assert max(counts) == postings.MAX_SEGMENTS and counts[-1] < postings.MAX_SEGMENTS  # grew, then merged
+    p = postings.load(store)
+    assert p.segments[0].n_rows == 300  # the first segment kept, not rebuilt
+    assert p.n_alive == store.passages.count_rows() == 290 + 1 + postings.MAX_SEGMENTS + 4
+    q_ids = np.arange(1000, 1400, 3, dtype=np.int32)
+    q_w = np.random.default_rng(2).random(len(q_ids))
+    _assert_same_top(p.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
+
+
 STORY = ("The steamer Ancona was sunk by a submarine in the Mediterranean with many passengers aboard, "
          "and the government at Washington has asked Vienna for a full account of the attack, "
          "while survivors landed at Malta described the shelling of lifeboats and the panic aboard.")

@@ -125,3 +125,28 @@ def test_scores_among_the_given_passages_are_the_whole_searchs(tmp_path, saved):
             assert all(score == everything[pid] for pid, score in got)  # the same float, not a close one
             assert not set(dead) & {pid for pid, _ in got}
     assert p.ranked(*p.scores_among([], q, w), 10) == []
+
+
+def test_merged_segments_are_one_segment_of_their_rows_and_score_the_same():
+    """Postings.update merges the appended segments past MAX_SEGMENTS: the merge is the segment of all their rows
+    built at once, and searches over the merged postings give the same passages and float scores."""
+    rng = np.random.default_rng(8)
+    parts = [_rows(rng, n) for n in (900, 40, 1, 0, 75, 300)]  # one empty (a change with no sparse rows)
+    segs = [Segment.from_lists(*part) for part in parts]
+    merged = postings.merge_segments(segs[1:])
+    whole = Segment.from_lists(pa.concat_arrays([p[0] for p in parts[1:]]), pa.concat_arrays([p[1] for p in parts[1:]]))
+    assert merged.n_rows == whole.n_rows == 416
+    assert np.array_equal(merged.indptr, whole.indptr) and np.array_equal(merged.indices, whole.indices)
+    assert np.array_equal(merged.data, whole.data) and np.array_equal(merged.colmax, whole.colmax)
+    n = sum(s.n_rows for s in segs)
+    pids = np.array([f"p{i}".encode() for i in range(n)], dtype="S")
+    alive = rng.random(n) > 0.1
+    many = Postings(segs, pids, pids.copy(), alive, 1, 0.0, "test-vocab")
+    two = Postings([segs[0], merged], pids, pids.copy(), alive, 1, 0.0, "test-vocab")
+    given = [f"p{i}" for i in rng.choice(n, size=300, replace=False)]
+    for q, w in _queries(rng, 10):
+        for p in (many, two):
+            p.maxscore_min_postings, p.essential_postings, p.max_candidates = 0, 200, 400
+        assert two.top(q, w, 50) == many.top(q, w, 50)
+        assert two.ranked(*two.scores_among(given, q, w), 100) == many.ranked(*many.scores_among(given, q, w), 100)
+    assert postings.merge_segments([segs[3]]).n_rows == 0
