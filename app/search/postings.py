@@ -465,8 +465,13 @@ def build(store) -> Postings:
     return Postings([seg], pids, dids, np.ones(len(pids), dtype=bool), version, watermark, store.vocab_model())
 
 
-def update(store, old: Postings) -> Postings:
-    """Apply the documents changed since ``old`` was made: dead rows marked, their new passages appended."""
+def update(store, old: Postings, merge: bool = True) -> Postings:
+    """Apply the documents changed since ``old`` was made: dead rows marked, their new passages appended.
+
+    ``merge``: past MAX_SEGMENTS, merge the appended segments into one (the writer, once per run). A reader
+    during an index run leaves them: there each write is a new delta, the appended rows can be the whole run's,
+    and the writer's postings replace the reader's when the run ends.
+    """
     version = store.passages_version()
     stamps, watermark = _doc_state(store)
     known = {d.decode("utf-8") for d in np.unique(old.doc_ids[old.alive])} if old.n_rows else set()
@@ -485,7 +490,7 @@ def update(store, old: Postings) -> Postings:
             dids, new_d = _widen(dids, new_d)
             pids, dids = np.concatenate([pids, new_p]), np.concatenate([dids, new_d])
             alive = np.concatenate([alive, np.ones(len(new_p), dtype=bool)])
-    if len(segments) > MAX_SEGMENTS:
+    if merge and len(segments) > MAX_SEGMENTS:
         segments = [segments[0], merge_segments(segments[1:])]
     return Postings(segments, pids, dids, alive, version, max(watermark, old.watermark), old.vocab_model)
 
@@ -572,7 +577,7 @@ def current(store, saved: Postings | None = None, strict: bool = True) -> tuple[
     if p is not None and p.vocab_model == store.vocab_model() and p.table_version <= version:
         if p.table_version == version:
             return p, False
-        p = update(store, p)
+        p = update(store, p, merge=strict)
         # A safety net for any writer we did not foresee: the live rows must be the table's rows.
         if not strict or (p.n_alive == store.passage_count() and not _needs_compaction(p)):
             return p, True

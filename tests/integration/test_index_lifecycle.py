@@ -204,6 +204,15 @@ def test_many_small_runs_keep_few_postings_segments(store):
     q_ids = np.arange(1000, 1400, 3, dtype=np.int32)
     q_w = np.random.default_rng(2).random(len(q_ids))
     _assert_same_top(p.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
+    # A reader during an index run applies each write as a delta and merges nothing (the run's rows can be
+    # many; the writer's postings replace these when it ends).
+    while len(postings.load(store).segments) < postings.MAX_SEGMENTS:
+        _add(store, rng, 200 + len(postings.load(store).segments), 1, per_doc=1)
+        finish(store)
+    _add(store, rng, 300, 1, per_doc=1)  # written, not finished
+    during = postings.Cache().get(store)
+    assert len(during.segments) == postings.MAX_SEGMENTS + 1
+    _assert_same_top(during.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
 
 
 STORY = ("The steamer Ancona was sunk by a submarine in the Mediterranean with many passengers aboard, "
