@@ -46,10 +46,11 @@ DIRNAME = POSTINGS_DIR  # named by the store, which deletes it when it replaces 
 # Rebuild into one segment when this share of rows is dead or outside the first segment.
 COMPACT_FRACTION = 0.2
 # Past this many segments, an update merges all but the first into one. Each index run that changes something
-# appends a segment, and the share above counts rows, not runs: a watched folder saved every few minutes would
-# add hundreds of small segments to a big index before it is rebuilt, and every query steps through each one
-# per query id (22 segments of 10 rows cost a 1M-passage sparse search ~1 ms; merging them took 3 ms). The
-# merged rows are at most COMPACT_FRACTION of the index, so the merge stays a fraction of a rebuild.
+# appends a segment per pass (words, then meaning), and the share above counts rows, not runs: a watched
+# folder saved every few minutes would add hundreds of small segments to a big index before it is rebuilt,
+# and every query steps through each one per query id (22 segments of 10 rows cost a 1M-passage sparse search
+# ~1 ms; merging them took 3 ms). The merged rows are at most COMPACT_FRACTION of the index, so the merge
+# stays a fraction of a rebuild.
 MAX_SEGMENTS = 8
 # MaxScore settings, measured on the 1M-passage bench index (bench/scale.py, 41 SciFact queries touching
 # 2.5-4.4 M postings each; bench/README "Sparse at scale"): top-100 identical to the exhaustive pass for
