@@ -123,7 +123,7 @@ def run_enrich(
     for touched, part, encoded in done:
         report.encoded += encoded
         # Every document of the slice is written, with a new indexed_at: the sparse postings and the
-        # reprint index find what changed through it (app.search.postings).
+        # reprint index find what changed through it (app.search.postings_store).
         for d in touched:
             d["indexed_at"] = time.time()
         store.write_enriched(touched, part)

@@ -6,7 +6,7 @@ each candidate is still confirmed by its estimated Jaccard in app.news.reprints.
 (signatures, keys) and a JSON list of each article's printing info, under ``index/reprints/``.
 
 Which documents changed is read from the documents table (``indexed_at`` above the last refresh's
-watermark, or gone), as for the sparse postings (app.search.postings). ``meta.json`` records the
+watermark, or gone), as for the sparse postings (app.search.postings_store). ``meta.json`` records the
 documents table version it matches; a reader that finds another version applies the delta in memory.
 """
 

@@ -3,7 +3,7 @@
 - full text (LanceDB native FTS): created once; ``optimize()`` indexes new fragments after that.
 - dense vectors: exact below a measured size, then an IVF index extended by ``optimize()`` and retrained
   only when the collection doubled (app.search.vector_index).
-- sparse postings: persisted column layout, updated by the changed documents (app.search.postings).
+- sparse postings: persisted column layout, updated by the changed documents (app.search.postings_store).
 - reprint LSH: persisted, updated by the changed news documents (app.news.reprint_index).
 """
 
@@ -56,7 +56,7 @@ def finish(store) -> dict[str, float]:
 def refresh_all(store) -> dict[str, float]:
     """Bring every index of ``store`` up to date (the writer holds the lock); seconds per step."""
     from app.news import reprint_index
-    from app.search import postings, vector_index
+    from app.search import postings_store, vector_index
 
     times: dict[str, float] = {}
     t = time.perf_counter()
@@ -80,7 +80,7 @@ def refresh_all(store) -> dict[str, float]:
         store.optimize("documents")
     lap("optimize")
     if store.vocab_model():
-        postings.refresh(store)
+        postings_store.refresh(store)
     lap("postings")
     reprint_index.refresh(store)
     lap("reprints")

@@ -5,12 +5,9 @@ postings of its own ids (tens of columns) instead of every passage row. The post
 ``index/postings/`` next to the LanceDB tables as plain ``.npy`` files that are memory-mapped, so a new
 process pays nothing to start and only the columns a query touches are read from disk.
 
-Layout (``FORMAT``): one or more *segments*, each a CSC matrix (``indptr`` per vocabulary id, row
+Layout (``postings_store.FORMAT``): one or more *segments*, each a CSC matrix (``indptr`` per vocabulary id, row
 ``indices``, ``data``) over a run of rows, plus per row the passage id and document id and an ``alive``
-mask. An index run updates it incrementally (:func:`refresh`): the rows of documents re-indexed or removed
-since the last refresh are marked dead, and the changed documents' passages become a new segment. When
-dead or segmented rows pass :data:`COMPACT_FRACTION` of the total, everything is rebuilt into one segment.
-A refresh writes only what changed: segments already on disk are hard-linked into the new snapshot.
+mask. How they are built, kept up to date run by run, saved and loaded: :mod:`app.search.postings_store`.
 
 Scoring is exact. A query whose columns hold few postings is scored exhaustively (one pass over them). A
 large one uses MaxScore (Turtle & Flood 1995): per column the largest weight is kept (``colmax.npy``), so
@@ -20,38 +17,17 @@ partial score is within that sum of it can still reach the top K. Those rows are
 (binary search in the row-sorted columns, same summation order as the exhaustive pass), so the top K and
 their scores are the exhaustive ones, bit for bit, while the long columns of near-universal words are
 read only at those rows. ``df.npy`` stores the live document frequencies, so a reader never scans them.
-
-Which documents changed is read from the documents table (``indexed_at`` above the last refresh's
-watermark, or gone), not from the write path, so any writer keeps it correct. ``meta.json`` records the
-passages table version it matches; a reader that finds another version (an index run in progress, or an
-older app wrote) applies the same delta in memory.
 """
 
 from __future__ import annotations
 
-import json
 import os
-import shutil
 import threading
-import uuid
 from pathlib import Path
 
 import numpy as np
 
-from app.store import POSTINGS_DIR
-
 VOCAB_SIZE = 30522
-FORMAT = 1
-DIRNAME = POSTINGS_DIR  # named by the store, which deletes it when it replaces the passages table
-# Rebuild into one segment when this share of rows is dead or outside the first segment.
-COMPACT_FRACTION = 0.2
-# Past this many segments, an update merges all but the first into one. Each index run that changes something
-# appends a segment per pass (words, then meaning), and the share above counts rows, not runs: a watched
-# folder saved every few minutes would add hundreds of small segments to a big index before it is rebuilt,
-# and every query steps through each one per query id (22 segments of 10 rows cost a 1M-passage sparse search
-# ~1 ms; merging them took 3 ms). The merged rows are at most COMPACT_FRACTION of the index, so the merge
-# stays a fraction of a rebuild.
-MAX_SEGMENTS = 8
 # MaxScore settings, measured on the 1M-passage bench index (bench/scale.py, 41 SciFact queries touching
 # 2.5-4.4 M postings each; bench/README "Sparse at scale"): top-100 identical to the exhaustive pass for
 # every query, 87 / 159 ms p50 / p95 against 249 / 447 ms exhaustive in the same run (load ~8 on 2 cores).
@@ -64,7 +40,7 @@ MAX_CANDIDATES = 5_000
 # Up to this many rows are rescored without a row -> slot map over the whole segment (8 MB at 1M rows, to
 # fill on every call): a hybrid search's sparse scores of its ~200 candidates (Postings.scores_among).
 FEW_ROWS = 1_024
-# Entries sorted at a time when rows are turned into columns (_to_columns).
+# Entries sorted at a time when rows are turned into columns (to_columns).
 TO_COLUMNS_CHUNK = 1 << 16
 # Postings read at a time when counting the document frequency of dead rows (bounded memory at 1M).
 DF_CHUNK = 8_000_000
@@ -145,7 +121,7 @@ class Segment:
         if len(cols) and (int(cols.min()) < 0 or int(cols.max()) >= VOCAB_SIZE):
             raise ValueError(f"sparse ids outside the vocabulary (0..{VOCAB_SIZE - 1})")
         rows = np.repeat(np.arange(n, dtype=np.int32), np.diff(indptr))
-        col_ptr, indices, data = _to_columns(cols, rows, vals)
+        col_ptr, indices, data = to_columns(cols, rows, vals)
         return cls(col_ptr, indices, data, n)
 
     def add_scores(self, out: np.ndarray, q_ids: np.ndarray, q_w: np.ndarray) -> None:
@@ -386,7 +362,7 @@ def _plain(a) -> np.ndarray:
     return a.view(np.ndarray) if isinstance(a, np.ndarray) else np.asarray(a)
 
 
-def _to_columns(cols: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def to_columns(cols: np.ndarray, rows: np.ndarray, vals: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(column pointers, rows, values) of entries given in row order: a counting sort by column, each
     column's rows ascending (CSR to CSC).
 
@@ -432,182 +408,3 @@ def _kth_largest(x: np.ndarray, k: int) -> float:
             return float(np.partition(sub, len(sub) - k)[len(sub) - k])
         cut = cut * 0.5 if cut > top * 1e-6 else 0.0
     return float(np.partition(x, len(x) - k)[len(x) - k])
-
-
-# --- building and refreshing ------------------------------------------------------------------------
-
-def _folder(store) -> Path:
-    return store.root / "index" / DIRNAME
-
-
-def _as_bytes(column) -> np.ndarray:
-    values = [v.encode("utf-8") for v in column.to_pylist()]
-    return np.array(values, dtype="S") if values else np.zeros(0, dtype="S1")
-
-
-def _widen(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    size = max(a.dtype.itemsize, b.dtype.itemsize, 1)
-    return a.astype(f"S{size}"), b.astype(f"S{size}")
-
-
-def _doc_state(store) -> tuple[dict[str, float], float]:
-    rows = store.document_rows(["doc_id", "indexed_at"])
-    stamps = {r["doc_id"]: float(r["indexed_at"] or 0.0) for r in rows}
-    return stamps, max(stamps.values(), default=0.0)
-
-
-def build(store) -> Postings:
-    """Build the postings of every passage from the table, as one segment."""
-    version = store.passages_version()
-    _, watermark = _doc_state(store)
-    table = store.sparse_vectors()
-    seg = Segment.from_lists(table.column("sparse_ids"), table.column("sparse_w"))
-    pids, dids = _as_bytes(table.column("passage_id")), _as_bytes(table.column("doc_id"))
-    return Postings([seg], pids, dids, np.ones(len(pids), dtype=bool), version, watermark, store.vocab_model())
-
-
-def update(store, old: Postings, merge: bool = True) -> Postings:
-    """Apply the documents changed since ``old`` was made: dead rows marked, their new passages appended.
-
-    ``merge``: past MAX_SEGMENTS, merge the appended segments into one (the writer, once per run). A reader
-    during an index run leaves them: there each write is a new delta, the appended rows can be the whole run's,
-    and the writer's postings replace the reader's when the run ends.
-    """
-    version = store.passages_version()
-    stamps, watermark = _doc_state(store)
-    known = {d.decode("utf-8") for d in np.unique(old.doc_ids[old.alive])} if old.n_rows else set()
-    changed = {d for d, t in stamps.items() if t > old.watermark} | (known - stamps.keys())
-    alive = old.alive.copy()
-    segments, pids, dids = list(old.segments), old.passage_ids, old.doc_ids
-    if changed:
-        keys = np.array([d.encode("utf-8") for d in changed], dtype="S")
-        alive &= ~np.isin(old.doc_ids, keys)
-        fresh = [d for d in changed if d in stamps]
-        table = store.sparse_vectors(fresh)
-        if table.num_rows:
-            segments.append(Segment.from_lists(table.column("sparse_ids"), table.column("sparse_w")))
-            new_p, new_d = _as_bytes(table.column("passage_id")), _as_bytes(table.column("doc_id"))
-            pids, new_p = _widen(pids, new_p)
-            dids, new_d = _widen(dids, new_d)
-            pids, dids = np.concatenate([pids, new_p]), np.concatenate([dids, new_d])
-            alive = np.concatenate([alive, np.ones(len(new_p), dtype=bool)])
-    if merge and len(segments) > MAX_SEGMENTS:
-        segments = [segments[0], merge_segments(segments[1:])]
-    return Postings(segments, pids, dids, alive, version, max(watermark, old.watermark), old.vocab_model)
-
-
-def merge_segments(segments: list[Segment]) -> Segment:
-    """One segment over the consecutive rows of ``segments``: the same entries, each column's rows ascending,
-    so every score is the sum it was, in the same order (dead rows stay; a rebuild drops them)."""
-    cols, rows, vals = [], [], []
-    offset = 0
-    for seg in segments:
-        indptr = np.asarray(seg.indptr)
-        # A segment's entries column by column, rows ascending in each: the order _to_columns keeps per column.
-        cols.append(np.repeat(np.arange(VOCAB_SIZE, dtype=np.int32), np.diff(indptr)))
-        rows.append(np.asarray(seg.indices, dtype=np.int32) + offset)
-        vals.append(np.asarray(seg.data, dtype=np.float32))
-        offset += seg.n_rows
-    if not offset:
-        return Segment(np.zeros(VOCAB_SIZE + 1, np.int64), np.zeros(0, np.int32), np.zeros(0, np.float32), 0)
-    col_ptr, indices, data = _to_columns(np.concatenate(cols), np.concatenate(rows), np.concatenate(vals))
-    return Segment(col_ptr, indices, data, offset)
-
-
-def _needs_compaction(p: Postings) -> bool:
-    first = p.segments[0].n_rows if p.segments else 0
-    return p.n_rows > 0 and (p.n_rows - p.n_alive + (p.n_rows - first)) > COMPACT_FRACTION * p.n_rows
-
-
-def save(store, p: Postings) -> None:
-    """Write ``p`` under index/postings/ (a new folder, then an atomic switch of ``current``)."""
-    root = _folder(store)
-    root.mkdir(parents=True, exist_ok=True)
-    name = uuid.uuid4().hex[:12]
-    folder = root / name
-    folder.mkdir()
-    for i, seg in enumerate(p.segments):
-        seg.save(folder / f"seg{i}")
-        seg.folder = folder / f"seg{i}"
-    np.save(folder / "passage_ids.npy", p.passage_ids)
-    np.save(folder / "doc_ids.npy", p.doc_ids)
-    np.save(folder / "alive.npy", p.alive)
-    np.save(folder / "df.npy", p.document_frequency())
-    meta = {"format": FORMAT, "table_version": p.table_version, "watermark": p.watermark,
-            "vocab_model": p.vocab_model, "segments": [s.n_rows for s in p.segments]}
-    (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    tmp = root / f"current.{name}.tmp"
-    tmp.write_text(name, encoding="utf-8")
-    os.replace(tmp, root / "current")
-    for other in root.iterdir():  # older snapshots; a reader holding one keeps its open mmaps (POSIX)
-        if other.is_dir() and other.name != name:
-            shutil.rmtree(other, ignore_errors=True)
-
-
-def load(store) -> Postings | None:
-    """The saved postings, memory-mapped, or None when there are none of this format."""
-    root = _folder(store)
-    try:
-        folder = root / (root / "current").read_text(encoding="utf-8").strip()
-        meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if meta.get("format") != FORMAT:
-        return None
-    try:
-        segments = [Segment.load(folder / f"seg{i}", n) for i, n in enumerate(meta["segments"])]
-        df = np.load(folder / "df.npy") if (folder / "df.npy").exists() else None  # absent: an older app wrote
-        return Postings(segments, np.load(folder / "passage_ids.npy", mmap_mode="r"),
-                        np.load(folder / "doc_ids.npy", mmap_mode="r"), np.load(folder / "alive.npy"),
-                        int(meta["table_version"]), float(meta["watermark"]), meta.get("vocab_model", ""), df)
-    except (OSError, ValueError, KeyError):
-        return None  # a writer replaced it between the two reads: the caller rebuilds or retries
-
-
-def current(store, saved: Postings | None = None, strict: bool = True) -> tuple[Postings, bool]:
-    """Postings matching the table now, and whether they differ from what is saved.
-
-    Loads the saved ones (or uses ``saved``), applies any delta since, and rebuilds when nothing usable is
-    saved, the vocabulary model changed, or too much changed for a delta to stay cheap. ``strict`` (the
-    writer, after a run) also rebuilds when the live rows do not match the table's row count; a reader
-    during an index run skips that check (passages are written before their document rows, so the
-    counts differ until the batch completes).
-    """
-    p = saved if saved is not None else load(store)
-    version = store.passages_version()
-    if p is not None and p.vocab_model == store.vocab_model() and p.table_version <= version:
-        if p.table_version == version:
-            return p, False
-        p = update(store, p, merge=strict)
-        # A safety net for any writer we did not foresee: the live rows must be the table's rows.
-        if not strict or (p.n_alive == store.passage_count() and not _needs_compaction(p)):
-            return p, True
-    return build(store), True
-
-
-def refresh(store) -> Postings:
-    """After an index run (writer side): bring the saved postings up to date."""
-    p, changed = current(store)
-    if changed or load(store) is None:
-        save(store, p)
-    return p
-
-
-class Cache:
-    """Per-process postings, re-checked against the table version on every search."""
-
-    def __init__(self):
-        self._lock = threading.Lock()
-        self._p: Postings | None = None
-
-    def get(self, store) -> Postings:
-        """The postings for the store's current passages."""
-        with self._lock:
-            version = store.passages_version()
-            if self._p is None or self._p.table_version != version:
-                fresh = load(store)
-                if fresh is not None and fresh.table_version == version:
-                    self._p = fresh
-                else:
-                    self._p, _ = current(store, self._p if self._p is not None else fresh, strict=False)
-            return self._p

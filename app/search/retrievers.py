@@ -3,8 +3,9 @@
 - ``dense``: the text encoder's query vector against passages' ``vec_text`` (LanceDB vector search).
 - ``clip``: the CLIP text/image query vector against images' ``vec_clip`` (text → images, image → images).
 - ``sparse``: q·d over the shared BERT-uncased vocabulary, exact, from the persisted column postings of
-  the passages' top-k (id, weight) lists (app.search.postings: memory-mapped, updated incrementally by
-  the indexer). An image query's vocabulary vector (its CLIP projection) finds related text here.
+  the passages' top-k (id, weight) lists (app.search.postings, memory-mapped; kept up to date by the indexer
+  through app.search.postings_store). An image query's vocabulary vector (its CLIP projection) finds related
+  text here.
 - Dense searches use the ANN index when the collection is large enough to have one (app.search.vector_index).
 """
 
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from app.search import postings as postings_mod
+from app.search import postings_store
 from app.search.postings import Postings
 from app.search.query import Term
 from app.search.retriever import HIT_COLUMNS, Hits
@@ -40,7 +41,7 @@ class ModelRetriever:
 
     def __init__(self, models):
         self.models = models
-        self._postings = postings_mod.Cache()
+        self._postings = postings_store.Cache()
         self._indexed: tuple | None = None  # (table version, vector columns with an ANN index)
         self._lock = threading.Lock()
         # The last query's results, reused within one search: the sparse component and the explanation

@@ -10,7 +10,7 @@ import pytest
 
 from app.news import reprint_index
 from app.news.reprints import signature
-from app.search import postings, vector_index
+from app.search import postings_store, vector_index
 from app.search.lexical import bm25
 from app.search.indexes import finish
 from app.store import Store, VectorColumn
@@ -102,7 +102,7 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
     assert [p.action for p in vector_index.plan(store)] == ["none"]
     assert store.indexed_columns("text") == {"text"}
     assert store.indexed_columns("id") == {"passage_id", "doc_id"} and store.indexed_columns("id", "documents") == {"doc_id"}
-    saved = postings.load(store)
+    saved = postings_store.load(store)
     assert saved is not None and saved.table_version == store.passages.version and saved.n_alive == 200
     _assert_same_top(saved.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
 
@@ -136,7 +136,7 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
     for ix in store.passages.list_indices():
         assert store.passages.index_stats(ix.name).num_unindexed_rows == 0
     assert sorted(r["passage_id"] for r, _ in bm25(store, "zeppelin", None, 50)) == [f"d3:{i}" for i in range(4)]
-    p = postings.load(store)
+    p = postings_store.load(store)
     assert len(p.segments) == 2 and p.n_alive == store.passages.count_rows() == 404 - 10 + 0
     _assert_same_top(p.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
 
@@ -156,9 +156,9 @@ def test_lifecycle_create_grow_update_reopen(store, monkeypatch):
     def no_build(_store):
         raise AssertionError("postings rebuilt on reopen")
 
-    monkeypatch.setattr(postings, "build", no_build)
+    monkeypatch.setattr(postings_store, "build", no_build)
     reopened = Store(store.root)
-    got = postings.Cache().get(reopened)
+    got = postings_store.Cache().get(reopened)
     assert got.table_version == reopened.passages.version and got.n_alive == 394
     monkeypatch.undo()
 
@@ -173,7 +173,7 @@ def test_reader_applies_a_delta_without_the_writer_refresh(store):
     rng = np.random.default_rng(3)
     _add(store, rng, 0, 5)
     finish(store)
-    cache = postings.Cache()
+    cache = postings_store.Cache()
     cache.get(store)
     store.write_batch([_doc("d1", 3)], _passages("d1", 3, rng))  # an index run in progress: no finish yet
     p = cache.get(store)
@@ -184,34 +184,34 @@ def test_reader_applies_a_delta_without_the_writer_refresh(store):
 
 
 def test_many_small_runs_keep_few_postings_segments(store):
-    """Each run that changes something appends a postings segment; past postings.MAX_SEGMENTS the appended ones
+    """Each run that changes something appends a postings segment; past postings_store.MAX_SEGMENTS the appended ones
     are merged into one, long before the changed rows reach the share that rebuilds everything, and the
     sparse search stays the exact one."""
     rng = np.random.default_rng(11)
     _add(store, rng, 0, 30)  # 300 passages: the 12 changed below stay under COMPACT_FRACTION
     finish(store)
     counts = []
-    for run in range(postings.MAX_SEGMENTS + 4):
+    for run in range(postings_store.MAX_SEGMENTS + 4):
         # One file changed (d0, a new passage each time: a watched note saved again) and one file added.
         store.write_batch([_doc("d0", 1)], _passages("d0", 1, rng, extra=f"edit{run}"))
         _add(store, rng, 100 + run, 1, per_doc=1)
         finish(store)
-        counts.append(len(postings.load(store).segments))
-    assert max(counts) == postings.MAX_SEGMENTS and counts[-1] < postings.MAX_SEGMENTS  # grew, then merged
-    p = postings.load(store)
+        counts.append(len(postings_store.load(store).segments))
+    assert max(counts) == postings_store.MAX_SEGMENTS and counts[-1] < postings_store.MAX_SEGMENTS  # grew, then merged
+    p = postings_store.load(store)
     assert p.segments[0].n_rows == 300  # the first segment kept, not rebuilt
-    assert p.n_alive == store.passages.count_rows() == 290 + 1 + postings.MAX_SEGMENTS + 4
+    assert p.n_alive == store.passages.count_rows() == 290 + 1 + postings_store.MAX_SEGMENTS + 4
     q_ids = np.arange(1000, 1400, 3, dtype=np.int32)
     q_w = np.random.default_rng(2).random(len(q_ids))
     _assert_same_top(p.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
     # A reader during an index run applies each write as a delta and merges nothing (the run's rows can be
     # many; the writer's postings replace these when it ends).
-    while len(postings.load(store).segments) < postings.MAX_SEGMENTS:
-        _add(store, rng, 200 + len(postings.load(store).segments), 1, per_doc=1)
+    while len(postings_store.load(store).segments) < postings_store.MAX_SEGMENTS:
+        _add(store, rng, 200 + len(postings_store.load(store).segments), 1, per_doc=1)
         finish(store)
     _add(store, rng, 300, 1, per_doc=1)  # written, not finished
-    during = postings.Cache().get(store)
-    assert len(during.segments) == postings.MAX_SEGMENTS + 1
+    during = postings_store.Cache().get(store)
+    assert len(during.segments) == postings_store.MAX_SEGMENTS + 1
     _assert_same_top(during.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
 
 

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from app.search import postings
+from app.search import postings, postings_store
 from app.search.postings import Postings, Segment
 
 COMMON = np.arange(100, 104)  # ids carried by most rows
@@ -133,7 +133,7 @@ def test_merged_segments_are_one_segment_of_their_rows_and_score_the_same():
     rng = np.random.default_rng(8)
     parts = [_rows(rng, n) for n in (900, 40, 1, 0, 75, 300)]  # one empty (a change with no sparse rows)
     segs = [Segment.from_lists(*part) for part in parts]
-    merged = postings.merge_segments(segs[1:])
+    merged = postings_store.merge_segments(segs[1:])
     whole = Segment.from_lists(pa.concat_arrays([p[0] for p in parts[1:]]), pa.concat_arrays([p[1] for p in parts[1:]]))
     assert merged.n_rows == whole.n_rows == 416
     assert np.array_equal(merged.indptr, whole.indptr) and np.array_equal(merged.indices, whole.indices)
@@ -149,4 +149,4 @@ def test_merged_segments_are_one_segment_of_their_rows_and_score_the_same():
             p.maxscore_min_postings, p.essential_postings, p.max_candidates = 0, 200, 400
         assert two.top(q, w, 50) == many.top(q, w, 50)
         assert two.ranked(*two.scores_among(given, q, w), 100) == many.ranked(*many.scores_among(given, q, w), 100)
-    assert postings.merge_segments([segs[3]]).n_rows == 0
+    assert postings_store.merge_segments([segs[3]]).n_rows == 0
