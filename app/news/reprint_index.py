@@ -14,15 +14,14 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import shutil
 import threading
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from app.news.reprints import NUM_PERM
+from app.snapshots import current_snapshot, new_snapshot, publish
 
 FORMAT = 1
 DIRNAME = "reprints"
@@ -130,28 +129,18 @@ def _folder(store) -> Path:
 
 def save(store, idx: ReprintIndex) -> None:
     """Write ``idx`` to a new folder and switch ``current`` to it atomically."""
-    root = _folder(store)
-    root.mkdir(parents=True, exist_ok=True)
-    name = uuid.uuid4().hex[:12]
-    folder = root / name
-    folder.mkdir()
+    folder = new_snapshot(_folder(store))
     np.save(folder / "sigs.npy", idx.sigs)
     meta = {"format": FORMAT, "version": idx.version, "watermark": idx.watermark, "keys": idx.keys,
             "info": idx._infos}
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-    tmp = root / f"current.{name}.tmp"
-    tmp.write_text(name, encoding="utf-8")
-    os.replace(tmp, root / "current")
-    for other in root.iterdir():
-        if other.is_dir() and other.name != name:
-            shutil.rmtree(other, ignore_errors=True)
+    publish(folder)
 
 
 def load(store) -> ReprintIndex | None:
     """The saved index, or None when there is none of this format."""
-    root = _folder(store)
     try:
-        folder = root / (root / "current").read_text(encoding="utf-8").strip()
+        folder = current_snapshot(_folder(store))
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT:
             return None

@@ -16,15 +16,13 @@ older app wrote) applies the same delta in memory (:class:`Cache`).
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import threading
-import uuid
 from pathlib import Path
 
 import numpy as np
 
 from app.search.postings import VOCAB_SIZE, Postings, Segment, to_columns
+from app.snapshots import current_snapshot, new_snapshot, publish
 from app.store import POSTINGS_DIR
 
 FORMAT = 1
@@ -125,11 +123,7 @@ def _needs_compaction(p: Postings) -> bool:
 
 def save(store, p: Postings) -> None:
     """Write ``p`` under index/postings/ (a new folder, then an atomic switch of ``current``)."""
-    root = _folder(store)
-    root.mkdir(parents=True, exist_ok=True)
-    name = uuid.uuid4().hex[:12]
-    folder = root / name
-    folder.mkdir()
+    folder = new_snapshot(_folder(store))
     for i, seg in enumerate(p.segments):
         seg.save(folder / f"seg{i}")
         seg.folder = folder / f"seg{i}"
@@ -140,19 +134,13 @@ def save(store, p: Postings) -> None:
     meta = {"format": FORMAT, "table_version": p.table_version, "watermark": p.watermark,
             "vocab_model": p.vocab_model, "segments": [s.n_rows for s in p.segments]}
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
-    tmp = root / f"current.{name}.tmp"
-    tmp.write_text(name, encoding="utf-8")
-    os.replace(tmp, root / "current")
-    for other in root.iterdir():  # older snapshots; a reader holding one keeps its open mmaps (POSIX)
-        if other.is_dir() and other.name != name:
-            shutil.rmtree(other, ignore_errors=True)
+    publish(folder)  # a reader holding an older snapshot keeps its open memory maps (POSIX)
 
 
 def load(store) -> Postings | None:
     """The saved postings, memory-mapped, or None when there are none of this format."""
-    root = _folder(store)
     try:
-        folder = root / (root / "current").read_text(encoding="utf-8").strip()
+        folder = current_snapshot(_folder(store))
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
