@@ -93,9 +93,11 @@ def update(store, old: Postings, merge: bool = True) -> Postings:
             dids, new_d = _widen(dids, new_d)
             pids, dids = np.concatenate([pids, new_p]), np.concatenate([dids, new_d])
             alive = np.concatenate([alive, np.ones(len(new_p), dtype=bool)])
-    if merge and len(segments) > MAX_SEGMENTS:
-        segments = [segments[0], merge_segments(segments[1:])]
-    return Postings(segments, pids, dids, alive, version, max(watermark, old.watermark), old.vocab_model)
+    new = Postings(segments, pids, dids, alive, version, max(watermark, old.watermark), old.vocab_model)
+    # Not when the writer rebuilds everything next (current): that merge would be thrown away.
+    if merge and len(segments) > MAX_SEGMENTS and not _needs_compaction(new):
+        new.segments = [segments[0], merge_segments(segments[1:])]
+    return new
 
 
 def merge_segments(segments: list[Segment]) -> Segment:

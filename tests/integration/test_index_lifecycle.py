@@ -215,6 +215,27 @@ def test_many_small_runs_keep_few_postings_segments(store):
     _assert_same_top(during.top(q_ids, q_w, 100), _exact_sparse(store, q_ids, q_w, 100))
 
 
+def test_a_run_that_rebuilds_the_postings_does_not_merge_them_first(store, monkeypatch):
+    """Past MAX_SEGMENTS and past the changed-row share at once, the writer rebuilds everything: merging the
+    appended segments before that (up to a fifth of the index) would be work thrown away."""
+    rng = np.random.default_rng(12)
+    _add(store, rng, 0, 30)
+    finish(store)
+    for run in range(postings_store.MAX_SEGMENTS - 1):
+        _add(store, rng, 100 + run, 1, per_doc=1)
+        finish(store)
+    assert len(postings_store.load(store).segments) == postings_store.MAX_SEGMENTS
+
+    def no_merge(_segments):
+        raise AssertionError("merged before a rebuild")
+
+    monkeypatch.setattr(postings_store, "merge_segments", no_merge)
+    _add(store, rng, 200, 10)  # 100 passages more: past the changed-row share
+    finish(store)
+    p = postings_store.load(store)
+    assert len(p.segments) == 1 and p.n_alive == store.passages.count_rows() == 300 + postings_store.MAX_SEGMENTS - 1 + 100
+
+
 STORY = ("The steamer Ancona was sunk by a submarine in the Mediterranean with many passengers aboard, "
          "and the government at Washington has asked Vienna for a full account of the attack, "
          "while survivors landed at Malta described the shelling of lifeboats and the panic aboard.")
